@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * The run configuration: the one schema every entry point (CLI flags, config files, later the CRD and
+ * Helm values) validates against. Defaults here are the embedded default run.
+ */
+
+export const objectiveNames = ['nft', 'rft', 'dapo', 'grpo', 'drgrpo'] as const;
+export type ObjectiveName = (typeof objectiveNames)[number];
+
+export const objectiveSchema = z
+  .object({
+    name: z.enum(objectiveNames).default('nft'),
+    /** Weight of the implicit negative policy's loss; rft is nft with 0. */
+    negWeight: z.number().optional(),
+    /** Prompt weight: 0 → 1, 1 → (1 − r̂), 2 → sqrt((1 − r̂)/r̂). */
+    normalize: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    ratio: z.enum(['token', 'sequence']).default('token'),
+    clampNegative: z.number().default(1.0),
+    clampPositive: z.number().default(0.0),
+    lossScaleTokens: z.number().positive().default(1000),
+    /** PPO clip range for dapo/grpo/drgrpo: ratio kept within [1 − clipLow, 1 + clipHigh]. */
+    clipLow: z.number().min(0).max(1).default(0.2),
+    clipHigh: z.number().min(0).optional(),
+    correctRateMin: z.number().min(0).max(1).default(0.02),
+    correctRateMax: z.number().min(0).max(1).default(0.98),
+    /** ε in GRPO's advantage (c − mean)/(std + ε). */
+    advantageEps: z.number().min(0).default(1e-6),
+  })
+  .strict();
+
+export const arithmeticSchema = z
+  .object({
+    /** Operands are drawn uniformly from [min, max]. */
+    min: z.number().int().min(0).default(0),
+    max: z.number().int().min(1).max(9999).default(99),
+    ops: z.array(z.enum(['+', '-'])).min(1).default(['+']),
+    heldOutSize: z.number().int().positive().default(256),
+  })
+  .strict();
+
+export const datasetSchema = z
+  .object({
+    /** 'arithmetic' (built in) or a path to a JSONL / Parquet file in the verl/DAPO row format. */
+    train: z.string().default('arithmetic'),
+    arithmetic: arithmeticSchema.default(() => arithmeticSchema.parse({})),
+    shuffle: z.boolean().default(true),
+    epochs: z.number().int().positive().default(1000),
+  })
+  .strict();
+
+export const modelSchema = z
+  .object({
+    layers: z.number().int().positive().default(2),
+    dModel: z.number().int().positive().default(64),
+    heads: z.number().int().positive().default(4),
+    contextLength: z.number().int().positive().default(16),
+    learningRate: z.number().positive().default(2e-3),
+    gradClip: z.number().positive().default(1.0),
+    /** Where the base checkpoint is cached; built by `nft-train pretrain` on first use. */
+    checkpoint: z.string().default('.cache/base'),
+    pretrainSeconds: z.number().positive().default(20),
+  })
+  .strict();
+
+export const runConfigSchema = z
+  .object({
+    runId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('local'),
+    seed: z.number().int().min(0).default(1),
+    steps: z.number().int().positive().default(120),
+    groupSize: z.number().int().min(2).default(8),
+    promptsPerStep: z.number().int().positive().default(32),
+    maxStaleness: z.number().int().min(0).default(1),
+    objective: objectiveSchema.default(() => objectiveSchema.parse({})),
+    dataset: datasetSchema.default(() => datasetSchema.parse({})),
+    model: modelSchema.default(() => modelSchema.parse({})),
+    sampling: z
+      .object({
+        temperature: z.number().positive().default(1.0),
+        topP: z.number().gt(0).max(1).default(1.0),
+        maxTokens: z.number().int().positive().default(6),
+      })
+      .strict()
+      .default(() => ({ temperature: 1.0, topP: 1.0, maxTokens: 6 })),
+    /** πold in the ratio: the generator's behaviour log-probs, or recomputed by the learner at step start. */
+    oldLogprobs: z.enum(['behaviour', 'recompute']).default('behaviour'),
+    eval: z
+      .object({
+        everySteps: z.number().int().min(0).default(10),
+        /** Stop early once held-out accuracy reaches this (1 disables). */
+        targetAccuracy: z.number().min(0).max(1).default(1),
+      })
+      .strict()
+      .default(() => ({ everySteps: 10, targetAccuracy: 1 })),
+    generators: z.number().int().positive().default(1),
+    verifiers: z.number().int().positive().default(1),
+    checkpointEvery: z.number().int().min(0).default(0),
+    /** Deliveries of one task before it is counted as failed. */
+    maxDeliveries: z.number().int().positive().default(5),
+    /** Seconds a task may stay unacknowledged before it is redelivered. */
+    ackWaitSeconds: z.number().positive().default(30),
+    out: z.string().default('runs/latest'),
+    metricsPort: z.number().int().min(0).max(65535).default(9464),
+    metrics: z.boolean().default(true),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+export type ObjectiveConfig = z.infer<typeof objectiveSchema>;
+export type ArithmeticConfig = z.infer<typeof arithmeticSchema>;
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates raw input; errors name the field, the value and what would fix it. */
+export function parseRunConfig(input: unknown, origin = 'config'): RunConfig {
+  const result = runConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const field = issue.path.join('.') || '(root)';
+    const value = valueAt(input, issue.path);
+    const shown = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
+    return `  ${field}${shown}: ${issue.message}`;
+  });
+  throw new ConfigError(`invalid ${origin}:\n${lines.join('\n')}`);
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}

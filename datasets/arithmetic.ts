@@ -1,0 +1,56 @@
+import { createRng, deriveSeed, randomInt } from '../util/random.js';
+import type { Problem } from './problem.js';
+
+/** The built-in task: `a+b=` / `a-b=` with the answer as digits. Small enough for a CPU policy. */
+
+export interface ArithmeticSpec {
+  min: number;
+  max: number;
+  ops: ('+' | '-')[];
+  heldOutSize: number;
+}
+
+export interface ArithmeticTask {
+  /** The i-th training problem of this seed: an endless, deterministic stream. */
+  train(index: number): Problem;
+  /** Problems never produced by `train` for the same seed. */
+  heldOut: Problem[];
+}
+
+export const ARITHMETIC_SOURCE = 'arithmetic';
+
+export function arithmeticTask(spec: ArithmeticSpec, seed: number): ArithmeticTask {
+  const space = (spec.max - spec.min + 1) ** 2 * spec.ops.length;
+  if (spec.heldOutSize * 4 > space) {
+    throw new Error(
+      `dataset.arithmetic.heldOutSize ${spec.heldOutSize} is too large for ${space} distinct problems; ` +
+        'lower it or widen dataset.arithmetic.min/max',
+    );
+  }
+  const heldOutRng = createRng(deriveSeed(seed, 'arithmetic/held-out'));
+  const heldOut: Problem[] = [];
+  const heldOutKeys = new Set<string>();
+  while (heldOut.length < spec.heldOutSize) {
+    const p = draw(spec, heldOutRng);
+    if (heldOutKeys.has(p.prompt)) continue;
+    heldOutKeys.add(p.prompt);
+    heldOut.push({ ...p, id: `arith-eval-${heldOut.length}` });
+  }
+  const train = (index: number): Problem => {
+    const rng = createRng(deriveSeed(seed, `arithmetic/train/${index}`));
+    for (;;) {
+      const p = draw(spec, rng);
+      if (!heldOutKeys.has(p.prompt)) return { ...p, id: `arith-${index}` };
+    }
+  };
+  return { train, heldOut };
+}
+
+function draw(spec: ArithmeticSpec, rng: () => number): Problem {
+  const op = spec.ops[Math.floor(rng() * spec.ops.length)] ?? '+';
+  let a = randomInt(rng, spec.min, spec.max);
+  let b = randomInt(rng, spec.min, spec.max);
+  if (op === '-' && b > a) [a, b] = [b, a];
+  const answer = op === '+' ? a + b : a - b;
+  return { id: '', prompt: `${a}${op}${b}=`, answer: String(answer), dataSource: ARITHMETIC_SOURCE };
+}

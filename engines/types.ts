@@ -1,0 +1,82 @@
+/** The two small interfaces every backend implements (ARCHITECTURE §4). */
+
+export interface SampleParams {
+  /** Responses per prompt. */
+  n: number;
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  /** Seeds the sampler so that a run is reproducible. */
+  seed?: number;
+}
+
+export interface GeneratedSample {
+  text: string;
+  tokenIds: number[];
+  /** log π(a_t) of each sampled token under the sampling distribution (temperature applied). */
+  logprobs: number[];
+  finishReason: 'stop' | 'length';
+}
+
+export interface Generation {
+  prompt: string;
+  promptTokenIds: number[];
+  samples: GeneratedSample[];
+}
+
+/** Where a policy version's weights live: a key in the bus's blob store, or a URI a server can load. */
+export interface PolicyRef {
+  version: number;
+  uri: string;
+}
+
+export interface PolicyEngine {
+  readonly version: number;
+  generate(prompts: string[], params: SampleParams): Promise<Generation[]>;
+  load(ref: PolicyRef): Promise<void>;
+  dispose(): void;
+}
+
+export interface TrainSample {
+  promptTokenIds: number[];
+  responseTokenIds: number[];
+  /** Behaviour log-probs recorded by the generator. */
+  logprobs: number[];
+  /** Verifier reward, 1 (correct) or 0. */
+  reward: number;
+}
+
+export interface TrainGroup {
+  taskId: string;
+  samples: TrainSample[];
+}
+
+export interface TrainBatch {
+  step: number;
+  groups: TrainGroup[];
+}
+
+export interface StepMetrics {
+  loss: number;
+  /** Named loss terms and ratio statistics from the objective, e.g. positive, negative, ratioMean. */
+  terms: Record<string, number>;
+  gradNorm: number;
+  samples: number;
+  tokens: number;
+}
+
+export interface TrainerEngine {
+  step(batch: TrainBatch): Promise<StepMetrics>;
+  /** Weights and optimiser state, for checkpoints. */
+  save(): Promise<Uint8Array>;
+  restore(state: Uint8Array): Promise<void>;
+  /** Publishes the current weights as the given policy version and returns where they are. */
+  export(version: number): Promise<PolicyRef>;
+  dispose(): void;
+}
+
+/** Blob access the engines use to hand weights over; the bus provides it. */
+export interface BlobStore {
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  get(key: string): Promise<Uint8Array | undefined>;
+}
