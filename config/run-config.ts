@@ -34,7 +34,10 @@ export const arithmeticSchema = z
     /** Operands are drawn uniformly from [min, max]. */
     min: z.number().int().min(0).default(0),
     max: z.number().int().min(1).max(9999).default(99),
-    ops: z.array(z.enum(['+', '-'])).min(1).default(['+']),
+    ops: z
+      .array(z.enum(['+', '-']))
+      .min(1)
+      .default(['+']),
     heldOutSize: z.number().int().positive().default(256),
   })
   .strict();
@@ -59,13 +62,17 @@ export const modelSchema = z
     gradClip: z.number().positive().default(1.0),
     /** Where the base checkpoint is cached; built by `nft-train pretrain` on first use. */
     checkpoint: z.string().default('.cache/base'),
-    pretrainSeconds: z.number().positive().default(20),
+    /** Seed of the base checkpoint: fixed, so runs with different seeds start from the same base policy. */
+    baseSeed: z.number().int().min(0).default(0),
   })
   .strict();
 
 export const runConfigSchema = z
   .object({
-    runId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).default('local'),
+    runId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/)
+      .default('local'),
     seed: z.number().int().min(0).default(1),
     steps: z.number().int().positive().default(120),
     groupSize: z.number().int().min(2).default(8),

@@ -1,0 +1,67 @@
+import type { Delivery } from '../../bus/bus.js';
+import type { Scored } from '../../bus/messages.js';
+import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
+import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
+import { type AssemblerAction, BatchAssembler } from './assembler.js';
+
+/**
+ * The replay buffer actor: feeds scored samples to the assembler and carries out what it decides.
+ * Samples are acknowledged only once their group is in a published batch or counted as dropped, so a
+ * crash loses nothing; heartbeats keep held samples from being redelivered meanwhile.
+ */
+
+export const bufferMachine = createWorkLoop<Delivery<Scored>>();
+
+const FETCH_MAX = 1024;
+
+export async function createBuffer(deps: ActorDeps) {
+  const { bus, config, metrics } = deps;
+  const consumer = await bus.consumer('scored', consumerOptions(config, 'buffer'));
+  const assembler = new BatchAssembler<Delivery<Scored>>({
+    promptsPerStep: config.promptsPerStep,
+    maxStaleness: config.maxStaleness,
+    nextStep: (await bus.getState<number>('buffer.nextStep')) ?? 0,
+  });
+
+  async function apply(actions: AssemblerAction<Delivery<Scored>>[]): Promise<void> {
+    for (const action of actions) {
+      if (action.type === 'batch') {
+        await bus.publish('batches', { step: action.step, groups: action.groups }, `batch-${action.step}`);
+        await bus.putState('buffer.nextStep', action.step + 1);
+      } else if (action.type === 'drop') {
+        metrics.groupsDropped.inc({ reason: action.reason });
+        await bus.broadcast('dropped', { taskId: action.taskId, reason: action.reason });
+      }
+      await Promise.all(action.handles.map((h) => h.ack()));
+    }
+    metrics.bufferGroups.set(assembler.readyGroups);
+  }
+
+  let pendingFinish: Promise<void> = Promise.resolve();
+  const unsubscribe = bus.on('runState', (state) => {
+    if (state.phase === 'done') pendingFinish = pendingFinish.then(() => apply(assembler.finish()));
+  });
+  const heartbeat = setInterval(
+    () => void Promise.all(assembler.heldHandles().map((h) => h.working())),
+    (config.ackWaitSeconds * 1000) / 3,
+  );
+
+  const machine = bufferMachine.provide({
+    actors: workLoopActors({
+      fetch: () => consumer.fetch(FETCH_MAX, FETCH_EXPIRES_MS),
+      handBack: nakAll,
+      process: async (work) => {
+        await pendingFinish;
+        for (const d of work) await apply(assembler.add(d.data, d));
+      },
+    }),
+  });
+  return {
+    machine,
+    assembler,
+    dispose: () => {
+      unsubscribe();
+      clearInterval(heartbeat);
+    },
+  };
+}

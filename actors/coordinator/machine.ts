@@ -1,0 +1,329 @@
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
+import type { DropReason, EvaluatedEvent, Scored, Task, TrainedEvent } from '../../bus/messages.js';
+import type { RunConfig } from '../../config/run-config.js';
+import { admits } from '../../nft/index.js';
+import { TaskLedger } from './accounting.js';
+import { EvalRound } from './eval-rounds.js';
+import type { ProblemSource } from './problems.js';
+
+/**
+ * The coordinator owns the run: it measures the base policy, releases training tasks as fast as
+ * staleness admission control allows, evaluates every `eval.everySteps` versions, and when the learner
+ * is done it evaluates the final policy and waits until every dispatched task is accounted for.
+ */
+
+export interface CoordinatorInput {
+  config: RunConfig;
+  source: ProblemSource;
+  /** Resume point: tasks already dispatched and the policy version, from the key-value store. */
+  dispatched?: number;
+  version?: number;
+}
+
+export interface TrainingStats {
+  samplesTrained: number;
+  stalenessSum: number;
+  stalenessMax: number;
+  duplicatesRejected: number;
+  steps: number;
+}
+
+interface Context {
+  config: RunConfig;
+  source: ProblemSource;
+  version: number;
+  /** Training prompts taken from the source so far (the next task's index). */
+  nextIndex: number;
+  ledger: TaskLedger;
+  rounds: Map<number, EvalRound>;
+  evals: EvaluatedEvent[];
+  /** Versions at which an evaluation round is due but not yet dispatched. */
+  evalDue: number[];
+  plan: Task[];
+  stats: TrainingStats;
+  exhausted: boolean;
+  doneReason?: string;
+  drainStartedAt?: number;
+}
+
+type Event =
+  | { type: 'POLICY'; version: number }
+  | { type: 'DROPPED'; taskId: string; reason: DropReason }
+  | { type: 'TRAINED'; event: TrainedEvent }
+  /** A greedy answer of an evaluation round, or (without `scored`) a task that could not be answered. */
+  | { type: 'EVAL_ANSWER'; round: number; taskId: string; scored?: Scored }
+  | { type: 'RUN_DONE'; reason: string };
+
+export const DRAIN_TIMEOUT_MS = 60_000;
+
+/** Tasks admission control lets out now, plus any evaluation round that is due. */
+function planTasks(ctx: Context, includeTraining = true): Task[] {
+  const { config } = ctx;
+  const tasks: Task[] = [];
+  for (const version of ctx.evalDue) tasks.push(...evalTasks(ctx, version));
+  if (!includeTraining || ctx.doneReason !== undefined || ctx.exhausted) return tasks;
+  let index = ctx.nextIndex;
+  // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
+  const dropped = ctx.ledger.droppedCount;
+  while (
+    admits({
+      dispatched: index,
+      dropped,
+      promptsPerStep: config.promptsPerStep,
+      policyVersion: ctx.version,
+      maxStaleness: config.maxStaleness,
+    })
+  ) {
+    const problem = ctx.source.train(index);
+    if (!problem) break;
+    tasks.push({
+      taskId: `t${index}`,
+      kind: 'train',
+      problem,
+      n: config.groupSize,
+      minPolicyVersion: ctx.version,
+    });
+    index++;
+  }
+  return tasks;
+}
+
+function evalTasks(ctx: Context, version: number): Task[] {
+  const round = ctx.rounds.size;
+  return ctx.source.heldOut.map((problem, i) => ({
+    taskId: `e${round}-${i}`,
+    kind: 'eval' as const,
+    problem,
+    n: 1,
+    minPolicyVersion: version,
+    evalRound: round,
+    dataset: ctx.source.heldOutName,
+  }));
+}
+
+/** Records an answer (or a failure) in its round; returns the round's result if this completed it. */
+function recordInRound(
+  ctx: Context,
+  roundNo: number,
+  record: (r: EvalRound) => void,
+): EvaluatedEvent | undefined {
+  const round = ctx.rounds.get(roundNo);
+  if (!round || round.complete) return undefined;
+  record(round);
+  return round.complete ? round.result() : undefined;
+}
+
+function reachedTarget(ctx: Context, result: EvaluatedEvent): boolean {
+  const target = ctx.config.eval.targetAccuracy;
+  return target < 1 && result.round > 0 && result.accuracy >= target && ctx.doneReason === undefined;
+}
+
+export const coordinatorMachine = setup({
+  types: {
+    input: {} as CoordinatorInput,
+    context: {} as Context,
+    events: {} as Event,
+  },
+  actors: {
+    publishTasks: fromPromise<void, { tasks: Task[] }>(async () => {}),
+  },
+  actions: {
+    /** Side effects the host provides: tell the world about evaluations, the end of the run, outcomes. */
+    announceEval: (_, _result: EvaluatedEvent) => {},
+    announceDone: (_, _reason: string) => {},
+    admissionBlocked: () => {},
+    recordPlan: assign({ plan: ({ context }) => planTasks(context) }),
+    recordEvalPlan: assign({ plan: ({ context }) => planTasks(context, false) }),
+    commitPlan: assign(({ context }) => {
+      let nextIndex = context.nextIndex;
+      for (const task of context.plan) {
+        if (task.kind === 'train') {
+          context.ledger.dispatch(task.taskId);
+          nextIndex++;
+        }
+      }
+      const rounds = new Map(context.rounds);
+      for (const version of context.evalDue) {
+        const round = rounds.size;
+        rounds.set(
+          round,
+          new EvalRound(round, context.source.heldOutName, version, context.source.heldOut.length),
+        );
+      }
+      const exhausted = context.source.train(nextIndex) === undefined;
+      return { nextIndex, rounds, evalDue: [], plan: [], exhausted };
+    }),
+  },
+  guards: {
+    hasPlan: ({ context }) => planTasks(context).length > 0,
+    baseEvaluated: ({ context }) => context.evals.length > 0 || context.source.heldOut.length === 0,
+    finished: ({ context }) => context.doneReason !== undefined,
+    evalsComplete: ({ context }) =>
+      context.evalDue.length === 0 && [...context.rounds.values()].every((r) => r.complete),
+    allSettled: ({ context }) => context.ledger.unsettled === 0,
+    drainTimedOut: ({ context }) =>
+      context.drainStartedAt !== undefined && Date.now() - context.drainStartedAt > DRAIN_TIMEOUT_MS,
+  },
+}).createMachine({
+  id: 'coordinator',
+  context: ({ input }) => ({
+    config: input.config,
+    source: input.source,
+    version: input.version ?? 0,
+    nextIndex: input.dispatched ?? 0,
+    ledger: new TaskLedger(),
+    rounds: new Map(),
+    evals: [],
+    evalDue: input.source.heldOut.length > 0 ? [input.version ?? 0] : [],
+    plan: [],
+    stats: { samplesTrained: 0, stalenessSum: 0, stalenessMax: 0, duplicatesRejected: 0, steps: 0 },
+    exhausted: false,
+  }),
+  on: {
+    POLICY: {
+      actions: assign(({ context, event }) => {
+        if (event.version <= context.version) return {};
+        const every = context.config.eval.everySteps;
+        const due = every > 0 && event.version % every === 0 && context.source.heldOut.length > 0;
+        return {
+          version: event.version,
+          evalDue: due ? [...context.evalDue, event.version] : context.evalDue,
+        };
+      }),
+    },
+    DROPPED: {
+      actions: ({ context, event }) => context.ledger.settle(event.taskId, event.reason),
+    },
+    TRAINED: {
+      actions: [
+        assign(({ context, event }) => {
+          const e = event.event;
+          for (const taskId of e.taskIds) context.ledger.settle(taskId, 'trained');
+          const s = context.stats;
+          return {
+            stats: {
+              samplesTrained: s.samplesTrained + e.samples,
+              stalenessSum: s.stalenessSum + e.stalenessMean * e.samples,
+              stalenessMax: Math.max(s.stalenessMax, e.stalenessMax),
+              duplicatesRejected: s.duplicatesRejected + e.duplicatesRejected,
+              steps: s.steps + 1,
+            },
+          };
+        }),
+      ],
+    },
+    EVAL_ANSWER: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const { scored, taskId } = event;
+        const result = recordInRound(context, event.round, (r) =>
+          scored ? r.record(scored) : r.fail(taskId),
+        );
+        if (!result) return;
+        enqueue.assign({ evals: [...context.evals, result] });
+        enqueue({ type: 'announceEval', params: result });
+        if (reachedTarget(context, result))
+          enqueue.raise({ type: 'RUN_DONE', reason: 'target accuracy reached' });
+      }),
+    },
+    RUN_DONE: {
+      actions: assign(({ context, event }) =>
+        context.doneReason === undefined ? { doneReason: event.reason } : {},
+      ),
+    },
+  },
+  initial: 'baseline',
+  states: {
+    baseline: {
+      initial: 'dispatching',
+      states: {
+        dispatching: {
+          entry: 'recordEvalPlan',
+          invoke: {
+            src: 'publishTasks',
+            input: ({ context }) => ({ tasks: context.plan }),
+            onDone: { target: 'waiting', actions: 'commitPlan' },
+          },
+        },
+        waiting: {
+          always: { guard: 'baseEvaluated', target: '#coordinator.training' },
+        },
+      },
+    },
+    training: {
+      initial: 'deciding',
+      states: {
+        deciding: {
+          always: [
+            { guard: 'finished', target: '#coordinator.finishing' },
+            { guard: 'hasPlan', target: 'dispatching' },
+            { target: 'waiting' },
+          ],
+        },
+        dispatching: {
+          entry: 'recordPlan',
+          invoke: {
+            src: 'publishTasks',
+            input: ({ context }) => ({ tasks: context.plan }),
+            onDone: { target: 'deciding', actions: 'commitPlan' },
+          },
+        },
+        waiting: {
+          // Events are handled at the root; after each one these re-check whether there is work.
+          entry: 'admissionBlocked',
+          always: [
+            { guard: 'finished', target: 'deciding' },
+            { guard: 'hasPlan', target: 'deciding' },
+            {
+              guard: ({ context }) => context.exhausted && context.ledger.unsettled === 0,
+              actions: assign({ doneReason: 'dataset exhausted' }),
+              target: 'deciding',
+            },
+          ],
+        },
+      },
+    },
+    finishing: {
+      entry: [
+        { type: 'announceDone', params: ({ context }) => context.doneReason ?? 'done' },
+        assign(({ context }) => {
+          const last = context.evals.at(-1);
+          const needFinal =
+            context.source.heldOut.length > 0 && (!last || last.policyVersion !== context.version);
+          const alreadyDue = context.evalDue.includes(context.version);
+          return {
+            evalDue: needFinal && !alreadyDue ? [...context.evalDue, context.version] : context.evalDue,
+          };
+        }),
+      ],
+      initial: 'deciding',
+      states: {
+        deciding: {
+          always: [{ guard: 'hasPlan', target: 'dispatching' }, { target: 'evaluating' }],
+        },
+        dispatching: {
+          entry: 'recordPlan',
+          invoke: {
+            src: 'publishTasks',
+            input: ({ context }) => ({ tasks: context.plan }),
+            onDone: { target: 'evaluating', actions: 'commitPlan' },
+          },
+        },
+        evaluating: {
+          always: {
+            guard: 'evalsComplete',
+            target: 'draining',
+            actions: assign({ drainStartedAt: () => Date.now() }),
+          },
+        },
+        draining: {
+          always: [
+            { guard: 'allSettled', target: '#coordinator.done' },
+            { guard: 'drainTimedOut', target: '#coordinator.done' },
+          ],
+          after: { 250: { target: 'draining', reenter: true } },
+        },
+      },
+    },
+    done: { type: 'final' },
+  },
+});

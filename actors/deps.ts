@@ -1,0 +1,21 @@
+import type { RunBus } from '../bus/run-bus.js';
+import type { RunConfig } from '../config/run-config.js';
+import type { Metrics } from '../telemetry/metrics.js';
+
+/** What every actor is given: its run's bus, the run configuration and the metrics. Nothing else is shared. */
+export interface ActorDeps {
+  bus: RunBus;
+  config: RunConfig;
+  metrics: Metrics;
+  /** Human-readable progress and warnings; the CLI decides where they go. */
+  log: (line: string) => void;
+  /** Distinguishes replicas of one role (generator-0, generator-1, ...). */
+  name: string;
+}
+
+/** How long one fetch waits for work before the loop checks for STOP again. */
+export const FETCH_EXPIRES_MS = 1000;
+
+export function consumerOptions(config: RunConfig, durable: string) {
+  return { durable, ackWaitMs: config.ackWaitSeconds * 1000, maxDeliver: config.maxDeliveries };
+}

@@ -1,0 +1,134 @@
+import type { Delivery } from '../../bus/bus.js';
+import type { PolicyEvent, Rollout, Task } from '../../bus/messages.js';
+import type { PolicyEngine, SampleParams } from '../../engines/types.js';
+import { withSpanFrom } from '../../telemetry/tracing.js';
+import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
+import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
+
+/**
+ * A rollout worker: takes tasks, makes sure it serves at least the version each task was admitted at,
+ * samples the group and publishes one rollout per sample. Heartbeats keep tasks it is working on from
+ * being redelivered; a failure hands them back; a task that keeps failing is dropped as 'failed'.
+ */
+
+export const generatorMachine = createWorkLoop<Delivery<Task>>();
+
+/** Tasks taken per fetch: sampling many prompts in one batch is what makes generation fast. */
+const FETCH_MAX = 64;
+/** How long to wait before retrying a task whose policy version has not been published yet. */
+const VERSION_WAIT_MS = 50;
+
+export interface GeneratorDeps extends ActorDeps {
+  policy: PolicyEngine;
+}
+
+export async function createGenerator(deps: GeneratorDeps) {
+  const { bus, config, metrics, policy } = deps;
+  const consumer = await bus.consumer('tasks', consumerOptions(config, 'generator'));
+  let latest: PolicyEvent | undefined = await bus.getState<PolicyEvent>('policy');
+  const unsubscribe = bus.on('policy', (event) => {
+    if (!latest || event.version > latest.version) latest = event;
+  });
+
+  async function catchUp(required: number): Promise<boolean> {
+    if (latest && latest.version > policy.version) await policy.load(latest);
+    return policy.version >= required;
+  }
+
+  async function generate(tasks: Delivery<Task>[]): Promise<void> {
+    const heartbeat = setInterval(
+      () => void Promise.all(tasks.map((t) => t.working())),
+      (config.ackWaitSeconds * 1000) / 3,
+    );
+    try {
+      for (const kind of ['train', 'eval'] as const) {
+        const group = tasks.filter((t) => t.data.kind === kind);
+        if (group.length > 0) await generateKind(group, kind);
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async function generateKind(tasks: Delivery<Task>[], kind: 'train' | 'eval'): Promise<void> {
+    // Eval is greedy, one response per prompt; train samples a group at the configured temperature.
+    const params: SampleParams =
+      kind === 'eval'
+        ? { n: 1, temperature: 0, topP: 1, maxTokens: config.sampling.maxTokens }
+        : { n: tasks[0]?.data.n ?? config.groupSize, ...config.sampling };
+    const started = performance.now();
+    const generations = await policy.generate(
+      tasks.map((t) => t.data.problem.prompt),
+      params,
+    );
+    metrics.rolloutDuration.observe((performance.now() - started) / 1000);
+    const version = policy.version;
+    await Promise.all(
+      tasks.map(async (task, i) => {
+        const generation = generations[i];
+        if (!generation)
+          throw new Error(`engine returned ${generations.length} generations for ${tasks.length} prompts`);
+        await withSpanFrom(
+          task.headers,
+          'generate',
+          { taskId: task.data.taskId, policyVersion: version },
+          async () => {
+            for (const [sampleIndex, sample] of generation.samples.entries()) {
+              const rollout: Rollout = {
+                taskId: task.data.taskId,
+                kind,
+                sampleIndex,
+                groupSize: generation.samples.length,
+                problem: task.data.problem,
+                evalRound: task.data.evalRound,
+                dataset: task.data.dataset,
+                policyVersion: version,
+                promptTokenIds: generation.promptTokenIds,
+                tokenIds: sample.tokenIds,
+                logprobs: sample.logprobs,
+                text: sample.text,
+                finishReason: sample.finishReason,
+                generator: deps.name,
+              };
+              await bus.publish('rollouts', rollout, `${task.data.taskId}/${sampleIndex}`, task.headers);
+              metrics.rollouts.inc({ kind });
+              metrics.rolloutTokens.inc(sample.tokenIds.length);
+            }
+          },
+        );
+        await task.ack();
+      }),
+    );
+  }
+
+  async function process(work: Delivery<Task>[]): Promise<void> {
+    for (const t of work) if (t.deliveryCount > 1) metrics.tasksRedelivered.inc();
+    const required = Math.max(...work.map((t) => t.data.minPolicyVersion));
+    if (!(await catchUp(required))) {
+      // The version this work was admitted at is not published yet; it will be shortly.
+      await Promise.all(work.map((t) => t.nak(VERSION_WAIT_MS)));
+      return;
+    }
+    try {
+      await generate(work);
+    } catch (err) {
+      deps.log(`${deps.name}: generation failed, handing ${work.length} tasks back: ${String(err)}`);
+      for (const t of work) {
+        if (t.deliveryCount >= config.maxDeliveries) {
+          await t.term();
+          if (t.data.kind === 'train')
+            await bus.broadcast('dropped', { taskId: t.data.taskId, reason: 'failed', detail: String(err) });
+        } else await t.nak(1000);
+      }
+    }
+  }
+
+  const machine = generatorMachine.provide({
+    actors: workLoopActors({
+      fetch: () => consumer.fetch(FETCH_MAX, FETCH_EXPIRES_MS),
+      process,
+      handBack: nakAll,
+    }),
+  });
+  return { machine, dispose: () => unsubscribe() };
+}

@@ -1,0 +1,49 @@
+import type { Delivery } from '../../bus/bus.js';
+import type { Rollout, Scored } from '../../bus/messages.js';
+import { type VerifyMode, verify } from '../../math/index.js';
+import { withSpanFrom } from '../../telemetry/tracing.js';
+import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
+import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
+
+/** Scores rollouts with the rule-based math verifier; train samples go to the buffer, eval samples back to the coordinator. */
+
+const FETCH_MAX = 512;
+
+export const verifierMachine = createWorkLoop<Delivery<Rollout>>();
+
+/** DAPO-style prompts ask for an `Answer:` line, which the default mode reads; strict-box is opt-in per dataset. */
+export function score(rollout: Rollout, mode: VerifyMode = 'default'): Scored {
+  const result = verify(rollout.text, rollout.problem.answer, { mode });
+  return {
+    ...rollout,
+    reward: result.correct ? 1 : 0,
+    correct: result.correct,
+    extracted: result.extracted,
+    reason: result.reason,
+  };
+}
+
+export async function createVerifier(deps: ActorDeps) {
+  const { bus, metrics } = deps;
+  const consumer = await bus.consumer('rollouts', consumerOptions(deps.config, 'verifier'));
+  return verifierMachine.provide({
+    actors: workLoopActors({
+      fetch: () => consumer.fetch(FETCH_MAX, FETCH_EXPIRES_MS),
+      handBack: nakAll,
+      process: async (work) => {
+        for (const d of work) {
+          const started = performance.now();
+          const scored = await withSpanFrom(d.headers, 'verify', { taskId: d.data.taskId }, async () =>
+            score(d.data),
+          );
+          metrics.verifyDuration.observe((performance.now() - started) / 1000);
+          const result = scored.extracted === null ? 'unparseable' : scored.correct ? 'correct' : 'incorrect';
+          metrics.verifications.inc({ result });
+          const stream = scored.kind === 'eval' ? 'evalScored' : 'scored';
+          await bus.publish(stream, scored, `${scored.taskId}/${scored.sampleIndex}`, d.headers);
+          await d.ack();
+        }
+      },
+    }),
+  });
+}

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import {
+  batchSchema,
+  dropEventSchema,
+  evaluatedEventSchema,
+  policyEventSchema,
+  rolloutSchema,
+  runStateSchema,
+  scoredSchema,
+  taskSchema,
+  trainedEventSchema,
+} from './messages.js';
+
+/**
+ * The streams (work queues) and topics (broadcast events) of a run, each with its one schema.
+ * Names are prefixed by the run id so that runs sharing a server never see each other's messages.
+ */
+
+export const streams = {
+  tasks: taskSchema,
+  rollouts: rolloutSchema,
+  scored: scoredSchema,
+  /** Scored evaluation samples go back to the coordinator, not to the buffer. */
+  evalScored: scoredSchema,
+  batches: batchSchema,
+} as const;
+
+export const topics = {
+  policy: policyEventSchema,
+  dropped: dropEventSchema,
+  trained: trainedEventSchema,
+  runState: runStateSchema,
+  evaluated: evaluatedEventSchema,
+} as const;
+
+export type StreamName = keyof typeof streams;
+export type TopicName = keyof typeof topics;
+export type StreamMessage<S extends StreamName> = z.infer<(typeof streams)[S]>;
+export type TopicMessage<T extends TopicName> = z.infer<(typeof topics)[T]>;
+
+export function streamSubject(runId: string, stream: StreamName): string {
+  return `nft.${runId}.${stream}`;
+}
+
+export function topicSubject(runId: string, topic: TopicName): string {
+  return `nft.${runId}.events.${topic}`;
+}

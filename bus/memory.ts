@@ -1,0 +1,268 @@
+import type {
+  Blobs,
+  Bus,
+  Consumer,
+  ConsumerOptions,
+  Delivery,
+  Headers,
+  KeyValue,
+  PublishResult,
+  Unsubscribe,
+} from './bus.js';
+
+/**
+ * The in-memory transport for the embedded default: one process, JetStream's work-queue semantics
+ * (explicit ack, redelivery after ack wait, nak with delay, max deliveries, dedupe by message id).
+ */
+
+interface Stored {
+  seq: number;
+  msgId: string;
+  data: unknown;
+  headers: Headers;
+  /** Durables that have not acknowledged it yet; the message is dropped when none is left. */
+  unacked: Set<string>;
+}
+
+interface InFlight {
+  deliveries: number;
+  deadline: number;
+}
+
+const DEDUPE_WINDOW_MS = 120_000;
+
+class MemoryStream {
+  readonly messages = new Map<number, Stored>();
+  readonly durables = new Map<string, DurableState>();
+  readonly seenIds = new Map<string, number>();
+  readonly deadLetterHandlers = new Set<(msg: { msgId: string; data: unknown }) => void>();
+  nextSeq = 1;
+}
+
+class DurableState {
+  readonly ready: number[] = [];
+  readonly inFlight = new Map<number, InFlight>();
+  readonly deliveries = new Map<number, number>();
+  readonly timers = new Set<NodeJS.Timeout>();
+  readonly waiters = new Set<() => void>();
+  constructor(
+    readonly name: string,
+    public opts: ConsumerOptions,
+  ) {}
+
+  wake(): void {
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+  }
+}
+
+export class MemoryBus implements Bus {
+  private readonly streams = new Map<string, MemoryStream>();
+  private readonly topics = new Map<string, Set<(data: unknown) => void>>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+  readonly kv: KeyValue;
+  readonly blobs: Blobs;
+
+  constructor(private readonly now: () => number = Date.now) {
+    const values = new Map<string, unknown>();
+    this.kv = {
+      get: async <T>(key: string) => structuredClone(values.get(key)) as T | undefined,
+      put: async (key, value) => void values.set(key, structuredClone(value)),
+    };
+    const blobs = new Map<string, Uint8Array>();
+    this.blobs = {
+      get: async (key) => blobs.get(key)?.slice(),
+      put: async (key, bytes) => void blobs.set(key, bytes.slice()),
+      delete: async (key) => void blobs.delete(key),
+    };
+    this.sweeper = setInterval(() => this.redeliverExpired(), 50);
+    this.sweeper.unref();
+  }
+
+  async publish(
+    stream: string,
+    data: unknown,
+    opts: { msgId: string; headers?: Headers },
+  ): Promise<PublishResult> {
+    this.assertOpen();
+    const s = this.stream(stream);
+    const t = this.now();
+    const seen = s.seenIds.get(opts.msgId);
+    if (seen !== undefined && t - seen < DEDUPE_WINDOW_MS) return { duplicate: true };
+    s.seenIds.set(opts.msgId, t);
+    const msg: Stored = {
+      seq: s.nextSeq++,
+      msgId: opts.msgId,
+      data: structuredClone(data),
+      headers: { ...opts.headers },
+      unacked: new Set(s.durables.keys()),
+    };
+    if (msg.unacked.size === 0) msg.unacked.add('');
+    s.messages.set(msg.seq, msg);
+    for (const d of s.durables.values()) {
+      d.ready.push(msg.seq);
+      d.wake();
+    }
+    return { duplicate: false };
+  }
+
+  async consumer(stream: string, opts: ConsumerOptions): Promise<Consumer> {
+    this.assertOpen();
+    const s = this.stream(stream);
+    let d = s.durables.get(opts.durable);
+    if (!d) {
+      d = new DurableState(opts.durable, opts);
+      s.durables.set(opts.durable, d);
+      // A new durable starts from the first message still held, like a JetStream consumer with DeliverAll.
+      for (const msg of s.messages.values()) {
+        msg.unacked.delete('');
+        msg.unacked.add(opts.durable);
+        d.ready.push(msg.seq);
+      }
+    }
+    const durable = d;
+    return {
+      fetch: (max, expiresMs) => this.fetch(s, durable, max, expiresMs),
+      pending: async () => durable.ready.length + durable.inFlight.size,
+      close: async () => {},
+    };
+  }
+
+  async broadcast(topic: string, data: unknown): Promise<void> {
+    this.assertOpen();
+    const handlers = this.topics.get(topic);
+    if (!handlers) return;
+    const copy = structuredClone(data);
+    for (const h of [...handlers]) queueMicrotask(() => h(copy));
+  }
+
+  subscribe(topic: string, handler: (data: unknown) => void): Unsubscribe {
+    let set = this.topics.get(topic);
+    if (!set) {
+      set = new Set();
+      this.topics.set(topic, set);
+    }
+    set.add(handler);
+    return () => set.delete(handler);
+  }
+
+  onDeadLetter(stream: string, handler: (msg: { msgId: string; data: unknown }) => void): Unsubscribe {
+    const s = this.stream(stream);
+    s.deadLetterHandlers.add(handler);
+    return () => s.deadLetterHandlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const s of this.streams.values()) {
+      for (const d of s.durables.values()) {
+        for (const t of d.timers) clearTimeout(t);
+        d.wake();
+      }
+    }
+  }
+
+  private stream(name: string): MemoryStream {
+    let s = this.streams.get(name);
+    if (!s) {
+      s = new MemoryStream();
+      this.streams.set(name, s);
+    }
+    return s;
+  }
+
+  private async fetch(s: MemoryStream, d: DurableState, max: number, expiresMs: number): Promise<Delivery[]> {
+    if (d.ready.length === 0 && !this.closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, expiresMs);
+        function done() {
+          clearTimeout(timer);
+          d.waiters.delete(done);
+          resolve();
+        }
+        d.waiters.add(done);
+      });
+    }
+    const out: Delivery[] = [];
+    while (out.length < max && d.ready.length > 0) {
+      const seq = d.ready.shift() as number;
+      const msg = s.messages.get(seq);
+      if (!msg?.unacked.has(d.name)) continue;
+      const deliveries = (d.deliveries.get(seq) ?? 0) + 1;
+      d.deliveries.set(seq, deliveries);
+      d.inFlight.set(seq, { deliveries, deadline: this.now() + d.opts.ackWaitMs });
+      out.push(this.delivery(s, d, msg, deliveries));
+    }
+    return out;
+  }
+
+  private delivery(s: MemoryStream, d: DurableState, msg: Stored, deliveryCount: number): Delivery {
+    const settle = () => {
+      d.inFlight.delete(msg.seq);
+      d.deliveries.delete(msg.seq);
+      msg.unacked.delete(d.name);
+      if (msg.unacked.size === 0) s.messages.delete(msg.seq);
+    };
+    return {
+      msgId: msg.msgId,
+      data: structuredClone(msg.data),
+      headers: { ...msg.headers },
+      deliveryCount,
+      ack: async () => settle(),
+      term: async () => settle(),
+      working: async () => {
+        const f = d.inFlight.get(msg.seq);
+        if (f) f.deadline = this.now() + d.opts.ackWaitMs;
+      },
+      nak: async (delayMs = 0) => {
+        if (!d.inFlight.delete(msg.seq)) return;
+        this.requeue(s, d, msg.seq, delayMs);
+      },
+    };
+  }
+
+  /** Puts a message back in line, or dead-letters it once it has used up its deliveries. */
+  private requeue(s: MemoryStream, d: DurableState, seq: number, delayMs: number): void {
+    const msg = s.messages.get(seq);
+    if (!msg) return;
+    if ((d.deliveries.get(seq) ?? 0) >= d.opts.maxDeliver) {
+      d.deliveries.delete(seq);
+      msg.unacked.delete(d.name);
+      if (msg.unacked.size === 0) s.messages.delete(seq);
+      for (const h of s.deadLetterHandlers) queueMicrotask(() => h({ msgId: msg.msgId, data: msg.data }));
+      return;
+    }
+    const push = () => {
+      d.ready.push(seq);
+      d.wake();
+    };
+    if (delayMs <= 0) {
+      push();
+      return;
+    }
+    const timer = setTimeout(() => {
+      d.timers.delete(timer);
+      if (!this.closed) push();
+    }, delayMs);
+    d.timers.add(timer);
+  }
+
+  private redeliverExpired(): void {
+    const t = this.now();
+    for (const s of this.streams.values()) {
+      for (const d of s.durables.values()) {
+        for (const [seq, f] of d.inFlight) {
+          if (f.deadline > t) continue;
+          d.inFlight.delete(seq);
+          this.requeue(s, d, seq, 0);
+        }
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('bus is closed');
+  }
+}

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+
+/** Every message that crosses the bus, defined once. Validated where it is published and consumed. */
+
+const problem = z.object({
+  id: z.string().min(1),
+  prompt: z.string().min(1),
+  answer: z.string(),
+  dataSource: z.string().min(1),
+});
+
+const taskKind = z.enum(['train', 'eval']);
+
+export const taskSchema = z.object({
+  taskId: z.string().min(1),
+  kind: taskKind,
+  problem,
+  /** Responses to sample for this prompt (the group size). */
+  n: z.number().int().positive(),
+  /** The generator must serve at least this policy version: admission control depends on it. */
+  minPolicyVersion: z.number().int().min(0),
+  /** Eval tasks: which evaluation round and dataset they belong to. */
+  evalRound: z.number().int().min(0).optional(),
+  dataset: z.string().optional(),
+});
+
+export const rolloutSchema = z.object({
+  taskId: z.string().min(1),
+  kind: taskKind,
+  sampleIndex: z.number().int().min(0),
+  groupSize: z.number().int().positive(),
+  problem,
+  evalRound: z.number().int().min(0).optional(),
+  dataset: z.string().optional(),
+  /** Policy version that generated it (v_gen); staleness at train time is measured against it. */
+  policyVersion: z.number().int().min(0),
+  promptTokenIds: z.array(z.number().int()),
+  tokenIds: z.array(z.number().int()),
+  logprobs: z.array(z.number()),
+  text: z.string(),
+  finishReason: z.enum(['stop', 'length']),
+  generator: z.string(),
+});
+
+export const scoredSchema = rolloutSchema.extend({
+  reward: z.number(),
+  correct: z.boolean(),
+  extracted: z.string().nullable(),
+  reason: z.string(),
+});
+
+export const groupSchema = z.object({
+  taskId: z.string().min(1),
+  correctRate: z.number().min(0).max(1),
+  samples: z.array(scoredSchema).min(1),
+});
+
+export const batchSchema = z.object({
+  /** The step this batch is for; the learner trains it at policy version `step`. */
+  step: z.number().int().min(0),
+  groups: z.array(groupSchema).min(1),
+});
+
+export const policyEventSchema = z.object({
+  version: z.number().int().min(0),
+  uri: z.string().min(1),
+});
+
+export const dropReasons = ['filtered', 'stale', 'failed', 'surplus'] as const;
+export type DropReason = (typeof dropReasons)[number];
+
+export const dropEventSchema = z.object({
+  taskId: z.string().min(1),
+  reason: z.enum(dropReasons),
+  detail: z.string().optional(),
+});
+
+export const trainedEventSchema = z.object({
+  step: z.number().int().min(0),
+  policyVersion: z.number().int().min(0),
+  taskIds: z.array(z.string()),
+  samples: z.number().int().min(0),
+  trainAccuracy: z.number(),
+  stalenessMean: z.number(),
+  stalenessMax: z.number(),
+  duplicatesRejected: z.number().int().min(0),
+  loss: z.number(),
+  terms: z.record(z.string(), z.number()),
+  gradNorm: z.number(),
+  stepSeconds: z.number(),
+});
+
+export const evaluatedEventSchema = z.object({
+  round: z.number().int().min(0),
+  dataset: z.string(),
+  /** Policy version the round was requested at, and the versions that actually answered. */
+  policyVersion: z.number().int().min(0),
+  versions: z.array(z.number().int().min(0)),
+  accuracy: z.number().min(0).max(1),
+  size: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+
+export const runStateSchema = z.object({
+  /** 'done': the learner reached its last step or the target; no more tasks are needed. */
+  phase: z.enum(['running', 'done']),
+  reason: z.string().optional(),
+});
+
+export type Task = z.infer<typeof taskSchema>;
+export type Rollout = z.infer<typeof rolloutSchema>;
+export type Scored = z.infer<typeof scoredSchema>;
+export type Group = z.infer<typeof groupSchema>;
+export type Batch = z.infer<typeof batchSchema>;
+export type PolicyEvent = z.infer<typeof policyEventSchema>;
+export type DropEvent = z.infer<typeof dropEventSchema>;
+export type TrainedEvent = z.infer<typeof trainedEventSchema>;
+export type EvaluatedEvent = z.infer<typeof evaluatedEventSchema>;
+export type RunState = z.infer<typeof runStateSchema>;

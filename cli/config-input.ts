@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { ConfigError, parseRunConfig, type RunConfig } from '../config/run-config.js';
+
+/** Builds the run configuration: defaults, then the config file, then command-line flags. */
+
+export interface FlagOverrides {
+  [path: string]: unknown;
+}
+
+export function readConfigFile(path: string): unknown {
+  if (!existsSync(path)) throw new ConfigError(`--config ${path}: no such file`);
+  const text = readFileSync(path, 'utf8');
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `--config ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${String(err)}`,
+    );
+  }
+}
+
+/** Sets `a.b.c` style paths, so flags and file share one namespace: the schema's. */
+export function applyOverrides(base: unknown, overrides: FlagOverrides): Record<string, unknown> {
+  const out = structuredClone((base ?? {}) as Record<string, unknown>);
+  for (const [path, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    const keys = path.split('.');
+    let node: Record<string, unknown> = out;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      if (next === null || typeof next !== 'object') node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys.at(-1) as string] = value;
+  }
+  return out;
+}
+
+export function buildConfig(configFile: string | undefined, overrides: FlagOverrides): RunConfig {
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  return parseRunConfig(
+    applyOverrides(fromFile, overrides),
+    configFile ? `config (${configFile} + flags)` : 'flags',
+  );
+}

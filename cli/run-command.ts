@@ -1,0 +1,125 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RunConfig } from '../config/run-config.js';
+import { runEmbedded } from '../runtime/embedded-run.js';
+import type { RunSummary } from '../runtime/summary.js';
+import { buildConfig, type FlagOverrides } from './config-input.js';
+import { integerFlag } from './flags.js';
+import { ProgressLine } from './progress.js';
+
+export const runHelp = `nft-train run — train the policy with NFT (or a relative) through the actor pipeline
+
+Usage: nft-train run [options]
+
+Without options this is the embedded default: every actor in one process on the in-memory bus, the
+tiny transformer policy on the built-in arithmetic task, starting from the base checkpoint (built
+and cached in .cache/base on first use).
+
+Options (each overrides the config file, which overrides the defaults):
+  --objective NAME        nft | rft | dapo | grpo | drgrpo              (default nft)
+  --steps N               optimisation steps                           (default 120)
+  --seed N                seed of the run: data order, sampling        (default 1)
+  --max-staleness N       admission bound; 0 is strictly on-policy     (default 1)
+  --group-size N          responses per prompt                         (default 8)
+  --prompts-per-step N    groups per optimisation step                 (default 32)
+  --dataset PATH          train on a JSONL/Parquet file (verl/DAPO rows) instead of arithmetic
+  --target-accuracy X     stop once held-out accuracy reaches X        (default off)
+  --eval-every N          evaluate held-out accuracy every N steps     (default 10)
+  --config FILE           YAML or JSON run configuration (see README)
+  --out DIR               where summary.json and metrics.jsonl go     (default runs/latest)
+  --metrics-port N        serve Prometheus metrics on /metrics         (default 9464; 0 = any free port)
+  --no-metrics            do not serve metrics
+  -h, --help              this text
+
+Writes DIR/summary.json (the run's outcome and accounting), DIR/metrics.jsonl (one line per step,
+plus one per evaluation) and prints the summary as one JSON line last on stdout.`;
+
+export async function runCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      objective: { type: 'string' },
+      steps: { type: 'string' },
+      seed: { type: 'string' },
+      'max-staleness': { type: 'string' },
+      'group-size': { type: 'string' },
+      'prompts-per-step': { type: 'string' },
+      dataset: { type: 'string' },
+      'target-accuracy': { type: 'string' },
+      'eval-every': { type: 'string' },
+      config: { type: 'string' },
+      out: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'no-metrics': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(runHelp);
+    return;
+  }
+  const overrides: FlagOverrides = {
+    'objective.name': values.objective,
+    steps: integerFlag('--steps', values.steps),
+    seed: integerFlag('--seed', values.seed),
+    maxStaleness: integerFlag('--max-staleness', values['max-staleness']),
+    groupSize: integerFlag('--group-size', values['group-size']),
+    promptsPerStep: integerFlag('--prompts-per-step', values['prompts-per-step']),
+    'dataset.train': values.dataset,
+    'eval.targetAccuracy':
+      values['target-accuracy'] === undefined ? undefined : Number(values['target-accuracy']),
+    'eval.everySteps': integerFlag('--eval-every', values['eval-every']),
+    out: values.out,
+    metricsPort: integerFlag('--metrics-port', values['metrics-port']),
+    metrics: values['no-metrics'] ? false : undefined,
+  };
+  const config = buildConfig(values.config, overrides);
+  const summary = await runAndRecord(config);
+  console.log(JSON.stringify(summary));
+}
+
+/** Runs one configuration with a progress line, and writes its summary and per-step metrics. */
+export async function runAndRecord(config: RunConfig, quiet = false): Promise<RunSummary> {
+  mkdirSync(config.out, { recursive: true });
+  const lines: string[] = [];
+  const progress = new ProgressLine(config.steps, config.maxStaleness);
+  let samples = 0;
+  const summary = await runEmbedded(config, {
+    log: (line) => !quiet && progress.message(line),
+    onStep: (e, wallSeconds) => {
+      samples += e.samples;
+      lines.push(
+        JSON.stringify({
+          type: 'step',
+          wallSeconds: round3(wallSeconds),
+          samplesPerSecond: round3(samples / wallSeconds),
+          ...e,
+          taskIds: undefined,
+        }),
+      );
+      if (!quiet) progress.step(e, wallSeconds);
+    },
+    onEval: (e, wallSeconds) => {
+      lines.push(JSON.stringify({ type: 'eval', wallSeconds: round3(wallSeconds), ...e }));
+      if (!quiet) progress.eval(e);
+    },
+  });
+  progress.end();
+  writeFileSync(join(config.out, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+  writeFileSync(join(config.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  if (!quiet) {
+    const acc = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
+    progress.message(
+      `${summary.objective}: held-out accuracy ${acc(summary.baseAccuracy)} → ${acc(summary.finalAccuracy)} in ${summary.steps} steps, ` +
+        `${summary.wallSeconds}s; tasks ${summary.tasksDispatched} = trained ${summary.groupsTrained} + dropped ${summary.groupsDropped}, lost ${summary.lost}. ` +
+        `Wrote ${join(config.out, 'summary.json')}`,
+    );
+  }
+  return summary;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,201 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../../config/run-config.js';
+import { createRng, deriveSeed, type Rng } from '../../util/random.js';
+import type { BlobStore, Generation, PolicyEngine, PolicyRef, SampleParams } from '../types.js';
+import { initBackend } from './backend.js';
+import { type Architecture, disposeCache, Transformer } from './model.js';
+import { pickToken } from './sampler.js';
+import { BOS, type CharTokenizer, defaultTokenizer, EOS } from './tokenizer.js';
+
+export type ModelShape = Pick<ModelConfig, 'layers' | 'dModel' | 'heads' | 'contextLength'>;
+
+export function architectureOf(model: ModelShape, tokenizer: CharTokenizer = defaultTokenizer): Architecture {
+  const { layers, dModel, heads, contextLength } = model;
+  return { layers, dModel, heads, contextLength, vocabSize: tokenizer.vocabSize };
+}
+
+/** Reads the blob a `PolicyRef` names: `blob:<key>` in the bus's blob store. */
+export async function readWeights(blobs: BlobStore | undefined, ref: PolicyRef): Promise<Uint8Array> {
+  if (!ref.uri.startsWith('blob:')) throw new Error(`embedded policy: cannot load ${ref.uri}, only blob:<key> URIs`);
+  if (!blobs) throw new Error('embedded policy: load() needs a BlobStore');
+  const key = ref.uri.slice('blob:'.length);
+  const bytes = await blobs.get(key);
+  if (!bytes) throw new Error(`embedded policy: no blob ${key} for policy version ${ref.version}`);
+  return bytes;
+}
+
+export interface EmbeddedPolicyOptions {
+  model: ModelShape;
+  /** Where `load()` finds weights; the bus provides it. */
+  blobs?: BlobStore;
+  /** Initial weights (e.g. the pretrained base); otherwise a seeded random initialisation. */
+  weights?: Uint8Array;
+  /** Seeds the initialisation and every `generate` call that brings no seed of its own. */
+  seed?: number;
+  tokenizer?: CharTokenizer;
+  /** Largest number of sequences run through the model at once. */
+  maxBatchRows?: number;
+}
+
+interface Row {
+  prompt: number;
+  generated: number[];
+  logprobs: number[];
+  done: boolean;
+  rng: Rng | null;
+}
+
+/**
+ * Samples from the embedded transformer with a KV cache. Prompts are grouped by length so that every
+ * row of a group sits at the same position; each distinct prompt is run once (prefill) and its cache
+ * repeated for its `n` samples; then one token per row and step (extend). Rows that stopped keep
+ * riding along (their outputs are ignored) until the whole group is done: cheaper than reshuffling
+ * the cache.
+ */
+export class EmbeddedPolicy implements PolicyEngine {
+  version = 0;
+  readonly tokenizer: CharTokenizer;
+  private readonly model: Transformer;
+  private calls = 0;
+
+  private constructor(private readonly options: EmbeddedPolicyOptions) {
+    this.tokenizer = options.tokenizer ?? defaultTokenizer;
+    this.model = new Transformer(architectureOf(options.model, this.tokenizer), options.seed ?? 0, false);
+    if (options.weights) this.model.loadBytes(options.weights);
+  }
+
+  static async create(options: EmbeddedPolicyOptions): Promise<EmbeddedPolicy> {
+    await initBackend();
+    return new EmbeddedPolicy(options);
+  }
+
+  async load(ref: PolicyRef): Promise<void> {
+    this.model.loadBytes(await readWeights(this.options.blobs, ref));
+    this.version = ref.version;
+  }
+
+  /** Replaces the weights directly (no blob store), e.g. with the pretrained base. */
+  setWeights(bytes: Uint8Array, version = this.version): void {
+    this.model.loadBytes(bytes);
+    this.version = version;
+  }
+
+  /**
+   * `temperature` 0 decodes greedily; its log-probs are then those of the unscaled (temperature 1)
+   * distribution, since the point mass greedy samples from would report 0 for every token.
+   */
+  async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+    const { n, temperature, topP, maxTokens } = params;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`generate: n must be a positive integer, got ${n}`);
+    if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
+    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`generate: maxTokens must be ≥ 1, got ${maxTokens}`);
+    const seed = params.seed ?? deriveSeed(this.options.seed ?? 0, `generate/${this.calls}`);
+    this.calls++;
+    const C = this.model.arch.contextLength;
+    const encoded = prompts.map((p) => {
+      const ids = this.tokenizer.encode(p);
+      if (ids.length >= C) throw new Error(`generate: prompt ${JSON.stringify(p)} leaves no room in context ${C}`);
+      return ids;
+    });
+    const rows: Row[] = [];
+    encoded.forEach((_, i) => {
+      for (let j = 0; j < n; j++) {
+        rows.push({
+          prompt: i,
+          generated: [],
+          logprobs: [],
+          done: false,
+          // One stream per (prompt, sample): a sample does not depend on what else is in the batch.
+          rng: temperature > 0 ? createRng(deriveSeed(seed, `${i}/${j}`)) : null,
+        });
+      }
+    });
+    const byLength = new Map<number, number[]>();
+    encoded.forEach((ids, i) => {
+      byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]);
+    });
+    const perChunk = Math.max(1, Math.floor((this.options.maxBatchRows ?? 1024) / n));
+    for (const [length, group] of byLength) {
+      // Generating token k reads position length + k (BOS is position 0), which must fit the context.
+      const budget = Math.min(maxTokens, C - length);
+      for (let start = 0; start < group.length; start += perChunk) {
+        const chunk = group.slice(start, start + perChunk);
+        await this.decode(
+          chunk.map((i) => encoded[i] as number[]),
+          chunk.flatMap((i) => rows.slice(i * n, (i + 1) * n)),
+          n,
+          budget,
+          temperature > 0 ? temperature : 1,
+          topP,
+        );
+      }
+    }
+    return prompts.map((prompt, i) => ({
+      prompt,
+      promptTokenIds: encoded[i] as number[],
+      samples: rows
+        .filter((r) => r.prompt === i)
+        .map((r) => {
+          const stopped = r.generated[r.generated.length - 1] === EOS;
+          return {
+            text: this.tokenizer.decode(stopped ? r.generated.slice(0, -1) : r.generated),
+            tokenIds: r.generated,
+            logprobs: r.logprobs,
+            finishReason: stopped ? ('stop' as const) : ('length' as const),
+          };
+        }),
+    }));
+  }
+
+  /** Decodes `budget` tokens at most for equal-length prompts, `n` rows each (rows are prompt-major). */
+  private async decode(
+    prompts: number[][],
+    rows: Row[],
+    n: number,
+    budget: number,
+    temperature: number,
+    topP: number,
+  ): Promise<void> {
+    const V = this.model.arch.vocabSize;
+    const L = 1 + (prompts[0] as number[]).length;
+    const ids = new Int32Array(prompts.length * L);
+    prompts.forEach((p, i) => {
+      ids.set([BOS, ...p], i * L);
+    });
+    const promptIds = tf.tensor2d(ids, [prompts.length, L], 'int32');
+    let { logits, cache } = this.model.prefill(promptIds, n);
+    promptIds.dispose();
+    try {
+      for (;;) {
+        const logpT = tf.tidy(() => tf.logSoftmax(temperature === 1 ? logits : logits.div(temperature)));
+        const logp = (await logpT.data()) as Float32Array;
+        logpT.dispose();
+        const next = new Int32Array(rows.length).fill(EOS);
+        rows.forEach((r, b) => {
+          if (r.done) return;
+          const token = pickToken(logp, b * V, V, topP, r.rng);
+          r.generated.push(token);
+          r.logprobs.push(logp[b * V + token] as number);
+          next[b] = token;
+          if (token === EOS || r.generated.length >= budget) r.done = true;
+        });
+        if (rows.every((r) => r.done)) return;
+        const input = tf.tensor1d(next, 'int32');
+        const step = this.model.extend(cache, input);
+        tf.dispose([input, logits]);
+        disposeCache(cache);
+        ({ logits, cache } = step);
+        // Let other actors in this process (bus heartbeats, verifiers) run between decoding steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      tf.dispose(logits);
+      disposeCache(cache);
+    }
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

@@ -1,0 +1,37 @@
+import type { Blobs } from '../bus/bus.js';
+import type { RunConfig } from '../config/run-config.js';
+import { EmbeddedPolicy } from '../engines/embedded/policy.js';
+import { loadOrBuildBase } from '../engines/embedded/pretrain.js';
+import { EmbeddedTrainer } from '../engines/embedded/trainer.js';
+import type { PolicyEngine } from '../engines/types.js';
+import { resolveObjective, tfObjectiveLoss } from '../nft/index.js';
+
+/** Builds the embedded engines from the base checkpoint: one trainer, and a policy per generator. */
+export async function createEmbeddedEngines(config: RunConfig, blobs: Blobs, log: (line: string) => void) {
+  const base = await loadOrBuildBase({
+    model: config.model,
+    arithmetic: config.dataset.arithmetic,
+    seed: config.model.baseSeed,
+    log,
+  });
+  const params = resolveObjective(config.objective);
+  const trainer = await EmbeddedTrainer.create({
+    model: config.model,
+    weights: base.weights,
+    blobs,
+    seed: config.seed,
+    temperature: config.sampling.temperature,
+    oldLogprobs: config.oldLogprobs,
+    objective: (t) => tfObjectiveLoss(params, t),
+  });
+  return {
+    trainer,
+    base,
+    policy: (seed: number) =>
+      EmbeddedPolicy.create({ model: config.model, weights: base.weights, blobs, seed }),
+    dispose: (policies: PolicyEngine[]) => {
+      trainer.dispose();
+      for (const p of policies) p.dispose();
+    },
+  };
+}

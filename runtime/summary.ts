@@ -1,0 +1,75 @@
+import type { TaskLedger } from '../actors/coordinator/accounting.js';
+import type { TrainingStats } from '../actors/coordinator/machine.js';
+import type { EvaluatedEvent } from '../bus/messages.js';
+
+/** What a finished run reports in `summary.json`. */
+export interface RunSummary {
+  runId: string;
+  objective: string;
+  seed: number;
+  steps: number;
+  maxStaleness: number;
+  baseAccuracy: number | null;
+  finalAccuracy: number | null;
+  heldOutSize: number;
+  wallSeconds: number;
+  samplesTrained: number;
+  tasksDispatched: number;
+  groupsTrained: number;
+  groupsDropped: number;
+  droppedByReason: Record<string, number>;
+  lost: number;
+  duplicatesTrained: number;
+  /** Samples the learner refused because it had trained them already (redeliveries caught). */
+  duplicatesRejected: number;
+  outcomeConflicts: number;
+  stalenessMean: number;
+  stalenessMax: number;
+  doneReason: string;
+  evals: EvaluatedEvent[];
+}
+
+export function summarise(args: {
+  runId: string;
+  objective: string;
+  seed: number;
+  maxStaleness: number;
+  ledger: TaskLedger;
+  stats: TrainingStats;
+  evals: EvaluatedEvent[];
+  heldOutSize: number;
+  wallSeconds: number;
+  doneReason: string;
+}): RunSummary {
+  const counts = args.ledger.counts();
+  const { stats, evals } = args;
+  return {
+    runId: args.runId,
+    objective: args.objective,
+    seed: args.seed,
+    steps: stats.steps,
+    maxStaleness: args.maxStaleness,
+    baseAccuracy: evals.find((e) => e.round === 0)?.accuracy ?? null,
+    finalAccuracy: evals.at(-1)?.accuracy ?? null,
+    heldOutSize: args.heldOutSize,
+    wallSeconds: round(args.wallSeconds, 2),
+    samplesTrained: stats.samplesTrained,
+    tasksDispatched: counts.tasksDispatched,
+    groupsTrained: counts.groupsTrained,
+    groupsDropped: counts.groupsDropped,
+    droppedByReason: counts.droppedByReason,
+    lost: counts.lost,
+    duplicatesTrained: counts.duplicatesTrained,
+    duplicatesRejected: stats.duplicatesRejected,
+    outcomeConflicts: counts.conflicts,
+    stalenessMean: round(stats.samplesTrained > 0 ? stats.stalenessSum / stats.samplesTrained : 0, 4),
+    stalenessMax: stats.stalenessMax,
+    doneReason: args.doneReason,
+    evals,
+  };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,115 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric of the system, defined once (ARCHITECTURE §6). Dashboards and alerts use these names;
+ * actors receive a `Metrics` object and never create metrics of their own.
+ */
+
+const stalenessBuckets = [0, 1, 2, 3, 4, 6, 8, 12, 16, 32];
+const secondsBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function createMetrics(registry = new Registry()) {
+  const r = { registers: [registry] };
+  return {
+    registry,
+    policyVersion: new Gauge({
+      name: 'nft_policy_version',
+      help: 'Latest policy version published by the learner',
+      ...r,
+    }),
+    sampleStaleness: new Histogram({
+      name: 'nft_sample_staleness',
+      help: 'Policy versions between generation and training of a sample, observed at train time',
+      buckets: stalenessBuckets,
+      ...r,
+    }),
+    maxStaleness: new Gauge({ name: 'nft_max_staleness', help: 'Configured staleness bound', ...r }),
+    tasksDispatched: new Counter({
+      name: 'nft_tasks_dispatched_total',
+      help: 'Tasks released by the coordinator',
+      labelNames: ['kind'],
+      ...r,
+    }),
+    tasksRedelivered: new Counter({
+      name: 'nft_tasks_redelivered_total',
+      help: 'Task deliveries after the first',
+      ...r,
+    }),
+    rollouts: new Counter({
+      name: 'nft_rollouts_total',
+      help: 'Responses generated',
+      labelNames: ['kind'],
+      ...r,
+    }),
+    rolloutTokens: new Counter({ name: 'nft_rollout_tokens_total', help: 'Response tokens generated', ...r }),
+    rolloutDuration: new Histogram({
+      name: 'nft_rollout_duration_seconds',
+      help: 'Time to generate one batch of tasks',
+      buckets: secondsBuckets,
+      ...r,
+    }),
+    verifications: new Counter({
+      name: 'nft_verifications_total',
+      help: 'Responses scored',
+      labelNames: ['result'],
+      ...r,
+    }),
+    verifyDuration: new Histogram({
+      name: 'nft_verify_duration_seconds',
+      help: 'Time to score one response',
+      buckets: [0.00001, 0.0001, 0.001, 0.01, 0.1, 1],
+      ...r,
+    }),
+    groupsDropped: new Counter({
+      name: 'nft_groups_dropped_total',
+      help: 'Groups not trained, by reason',
+      labelNames: ['reason'],
+      ...r,
+    }),
+    trainAccuracy: new Gauge({
+      name: 'nft_train_accuracy',
+      help: 'Mean reward of the last trained batch',
+      ...r,
+    }),
+    evalAccuracy: new Gauge({
+      name: 'nft_eval_accuracy',
+      help: 'Held-out accuracy at the last evaluation',
+      labelNames: ['dataset'],
+      ...r,
+    }),
+    bufferGroups: new Gauge({ name: 'nft_buffer_groups', help: 'Complete groups waiting for a batch', ...r }),
+    queuePending: new Gauge({
+      name: 'nft_queue_pending',
+      help: 'Messages not yet acknowledged',
+      labelNames: ['stream'],
+      ...r,
+    }),
+    learnerSteps: new Counter({ name: 'nft_learner_steps_total', help: 'Optimisation steps taken', ...r }),
+    learnerStepDuration: new Histogram({
+      name: 'nft_learner_step_duration_seconds',
+      help: 'Time of one optimisation step',
+      buckets: secondsBuckets,
+      ...r,
+    }),
+    learnerIdle: new Counter({
+      name: 'nft_learner_idle_seconds_total',
+      help: 'Time the learner waited for a batch',
+      ...r,
+    }),
+    loss: new Gauge({ name: 'nft_loss', help: 'Loss of the last step, by term', labelNames: ['term'], ...r }),
+    gradNorm: new Gauge({ name: 'nft_grad_norm', help: 'Gradient norm before clipping, last step', ...r }),
+    admissionBlocked: new Counter({
+      name: 'nft_admission_blocked_seconds_total',
+      help: 'Time the coordinator held tasks back to respect the staleness bound',
+      ...r,
+    }),
+    rolloutWorkers: new Gauge({ name: 'nft_rollout_workers', help: 'Generators running', ...r }),
+    samplesTrained: new Counter({
+      name: 'nft_samples_trained_total',
+      help: 'Responses used in optimisation steps',
+      ...r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

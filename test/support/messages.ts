@@ -1,0 +1,34 @@
+import type { Scored } from '../../bus/messages.js';
+
+/** Builds a scored sample with sensible defaults, for tests of the buffer and learner. */
+export function scored(
+  taskId: string,
+  sampleIndex: number,
+  reward: number,
+  extra: Partial<Scored> = {},
+): Scored {
+  return {
+    taskId,
+    kind: 'train',
+    sampleIndex,
+    groupSize: 4,
+    problem: { id: taskId, prompt: '1+2=', answer: '3', dataSource: 'arithmetic' },
+    policyVersion: 0,
+    promptTokenIds: [1, 4, 5],
+    tokenIds: [6, 2],
+    logprobs: [-0.5, -0.1],
+    text: reward ? '3' : '4',
+    finishReason: 'stop',
+    generator: 'g0',
+    reward,
+    correct: reward === 1,
+    extracted: reward ? '3' : '4',
+    reason: reward ? 'match' : 'mismatch',
+    ...extra,
+  };
+}
+
+/** A group of `rewards.length` samples for one task. */
+export function group(taskId: string, rewards: number[], extra: Partial<Scored> = {}): Scored[] {
+  return rewards.map((r, i) => scored(taskId, i, r, { groupSize: rewards.length, ...extra }));
+}

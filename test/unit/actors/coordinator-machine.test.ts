@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, fromPromise, waitFor } from 'xstate';
+import { coordinatorMachine } from '../../../actors/coordinator/machine.js';
+import type { ProblemSource } from '../../../actors/coordinator/problems.js';
+import type { Task } from '../../../bus/messages.js';
+import { parseRunConfig } from '../../../config/run-config.js';
+import { scored } from '../../support/messages.js';
+
+const problem = (i: number) => ({
+  id: `p${i}`,
+  prompt: `${i}+1=`,
+  answer: String(i + 1),
+  dataSource: 'arithmetic',
+});
+
+function harness(opts: {
+  maxStaleness: number;
+  promptsPerStep: number;
+  everySteps?: number;
+  trainSize?: number;
+  targetAccuracy?: number;
+}) {
+  const source: ProblemSource = {
+    train: (i) => (opts.trainSize !== undefined && i >= opts.trainSize ? undefined : problem(i)),
+    heldOut: [problem(100), problem(101)],
+    heldOutName: 'held',
+  };
+  const config = parseRunConfig({
+    maxStaleness: opts.maxStaleness,
+    promptsPerStep: opts.promptsPerStep,
+    groupSize: 2,
+    eval: { everySteps: opts.everySteps ?? 0, targetAccuracy: opts.targetAccuracy ?? 1 },
+  });
+  const published: Task[] = [];
+  const announced: string[] = [];
+  const machine = coordinatorMachine.provide({
+    actors: {
+      publishTasks: fromPromise<void, { tasks: Task[] }>(
+        async ({ input }) => void published.push(...input.tasks),
+      ),
+    },
+    actions: {
+      announceDone: (_, reason) => void announced.push(`done: ${reason}`),
+      announceEval: (_, r) => void announced.push(`eval ${r.round}: ${r.accuracy}`),
+    },
+  });
+  const actor = createActor(machine, { input: { config, source } }).start();
+  const train = () => published.filter((t) => t.kind === 'train');
+  const answerEval = async (round: number, correct: boolean[]) => {
+    const tasks = published.filter((t) => t.kind === 'eval' && t.evalRound === round);
+    tasks.forEach((t, i) => {
+      const s = scored(t.taskId, 0, correct[i] ? 1 : 0, { kind: 'eval', evalRound: round, groupSize: 1 });
+      actor.send({
+        type: 'EVAL_ANSWER',
+        round,
+        taskId: t.taskId,
+        scored: { ...s, correct: Boolean(correct[i]) },
+      });
+    });
+    await settle();
+  };
+  return { actor, published, announced, train, answerEval };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+
+describe('coordinator machine', () => {
+  it('evaluates the base policy before releasing any training task', async () => {
+    const h = harness({ maxStaleness: 0, promptsPerStep: 2 });
+    await settle();
+    expect(h.published.map((t) => t.taskId)).toEqual(['e0-0', 'e0-1']);
+    expect(h.actor.getSnapshot().value).toEqual({ baseline: 'waiting' });
+    await h.answerEval(0, [true, false]);
+    expect(h.announced).toContain('eval 0: 0.5');
+    expect(h.train().map((t) => t.taskId)).toEqual(['t0', 't1']);
+  });
+
+  it('maxStaleness 0: releases one step of tasks per policy version, replacing dropped ones', async () => {
+    const h = harness({ maxStaleness: 0, promptsPerStep: 2 });
+    await settle();
+    await h.answerEval(0, [false, false]);
+    expect(h.train().map((t) => t.taskId)).toEqual(['t0', 't1']);
+    expect(h.train().every((t) => t.minPolicyVersion === 0)).toBe(true);
+
+    h.actor.send({ type: 'DROPPED', taskId: 't0', reason: 'filtered' });
+    await settle();
+    expect(h.train().map((t) => t.taskId)).toEqual(['t0', 't1', 't2']);
+
+    h.actor.send({ type: 'POLICY', version: 1 });
+    await settle();
+    const released = h.train().map((t) => [t.taskId, t.minPolicyVersion]);
+    expect(released).toEqual([
+      ['t0', 0],
+      ['t1', 0],
+      ['t2', 0],
+      ['t3', 1],
+      ['t4', 1],
+    ]);
+  });
+
+  it('maxStaleness 2 lets generation run up to 3 steps ahead, and no further', async () => {
+    const h = harness({ maxStaleness: 2, promptsPerStep: 4 });
+    await settle();
+    await h.answerEval(0, [true, true]);
+    expect(h.train()).toHaveLength(12);
+    h.actor.send({ type: 'TRAINED', event: trained(0, ['t0', 't1', 't2', 't3']) });
+    await settle();
+    expect(h.train()).toHaveLength(12);
+    h.actor.send({ type: 'POLICY', version: 1 });
+    await settle();
+    expect(h.train()).toHaveLength(16);
+  });
+
+  it('evaluates every N versions, and the final version when the learner is done, then drains', async () => {
+    const h = harness({ maxStaleness: 0, promptsPerStep: 1, everySteps: 2 });
+    await settle();
+    await h.answerEval(0, [false, false]);
+    for (let v = 1; v <= 3; v++) {
+      h.actor.send({ type: 'TRAINED', event: trained(v - 1, [`t${v - 1}`]) });
+      h.actor.send({ type: 'POLICY', version: v });
+      await settle();
+    }
+    const rounds = () => [
+      ...new Set(h.published.filter((t) => t.kind === 'eval').map((t) => t.minPolicyVersion)),
+    ];
+    expect(rounds()).toEqual([0, 2]);
+    await h.answerEval(1, [true, false]);
+    h.actor.send({ type: 'RUN_DONE', reason: 'reached 3 steps' });
+    await settle();
+    expect(rounds()).toEqual([0, 2, 3]);
+    expect(h.announced).toContain('done: reached 3 steps');
+    expect(h.actor.getSnapshot().value).toEqual({ finishing: 'evaluating' });
+    await h.answerEval(2, [true, true]);
+    // t3 was released at version 3 and is still out: the coordinator waits for its outcome.
+    expect(h.actor.getSnapshot().value).toEqual({ finishing: 'draining' });
+    h.actor.send({ type: 'DROPPED', taskId: 't3', reason: 'surplus' });
+    await waitFor(h.actor, (s) => s.status === 'done');
+    const { ledger, evals } = h.actor.getSnapshot().context;
+    expect(ledger.counts()).toMatchObject({
+      tasksDispatched: 4,
+      groupsTrained: 3,
+      groupsDropped: 1,
+      lost: 0,
+    });
+    expect(evals.map((e) => e.accuracy)).toEqual([0, 0.5, 1]);
+  });
+
+  it('ends the run when a finite dataset is used up and every task is accounted for', async () => {
+    const h = harness({ maxStaleness: 4, promptsPerStep: 1, trainSize: 2 });
+    await settle();
+    await h.answerEval(0, [false, false]);
+    expect(h.train()).toHaveLength(2);
+    h.actor.send({ type: 'DROPPED', taskId: 't0', reason: 'filtered' });
+    h.actor.send({ type: 'TRAINED', event: trained(0, ['t1']) });
+    h.actor.send({ type: 'POLICY', version: 1 });
+    await settle();
+    expect(h.announced).toContain('done: dataset exhausted');
+  });
+
+  it('stops early once held-out accuracy reaches the target', async () => {
+    const h = harness({ maxStaleness: 0, promptsPerStep: 1, everySteps: 1, targetAccuracy: 0.9 });
+    await settle();
+    await h.answerEval(0, [true, true]);
+    expect(h.announced.some((a) => a.startsWith('done'))).toBe(false);
+    h.actor.send({ type: 'TRAINED', event: trained(0, ['t0']) });
+    h.actor.send({ type: 'POLICY', version: 1 });
+    await settle();
+    await h.answerEval(1, [true, true]);
+    expect(h.announced.some((a) => a.startsWith('done: target'))).toBe(true);
+  });
+});
+
+function trained(step: number, taskIds: string[]) {
+  return {
+    step,
+    policyVersion: step + 1,
+    taskIds,
+    samples: taskIds.length * 2,
+    trainAccuracy: 0.5,
+    stalenessMean: 0,
+    stalenessMax: 0,
+    duplicatesRejected: 0,
+    loss: 0,
+    terms: {},
+    gradNorm: 0,
+    stepSeconds: 0.1,
+  };
+}
