@@ -8,12 +8,14 @@ export interface ArithmeticSpec {
   max: number;
   ops: ('+' | '-')[];
   heldOutSize: number;
+  /** Fixes the held-out split independently of the run's seed, so no seed ever trains on it. */
+  splitSeed: number;
 }
 
 export interface ArithmeticTask {
   /** The i-th training problem of this seed: an endless, deterministic stream. */
   train(index: number): Problem;
-  /** Problems never produced by `train` for the same seed. */
+  /** Problems `train` never produces, the same for every seed (they depend on `splitSeed` only). */
   heldOut: Problem[];
 }
 
@@ -27,7 +29,7 @@ export function arithmeticTask(spec: ArithmeticSpec, seed: number): ArithmeticTa
         'lower it or widen dataset.arithmetic.min/max',
     );
   }
-  const heldOutRng = createRng(deriveSeed(seed, 'arithmetic/held-out'));
+  const heldOutRng = createRng(deriveSeed(spec.splitSeed, 'arithmetic/held-out'));
   const heldOut: Problem[] = [];
   const heldOutKeys = new Set<string>();
   while (heldOut.length < spec.heldOutSize) {

@@ -4,7 +4,7 @@ import { EmbeddedPolicy } from '../engines/embedded/policy.js';
 import { loadOrBuildBase } from '../engines/embedded/pretrain.js';
 import { EmbeddedTrainer } from '../engines/embedded/trainer.js';
 import type { PolicyEngine } from '../engines/types.js';
-import { resolveObjective, tfObjectiveLoss } from '../nft/index.js';
+import { resolveObjective } from '../nft/index.js';
 
 /** Builds the embedded engines from the base checkpoint: one trainer, and a policy per generator. */
 export async function createEmbeddedEngines(config: RunConfig, blobs: Blobs, log: (line: string) => void) {
@@ -22,7 +22,7 @@ export async function createEmbeddedEngines(config: RunConfig, blobs: Blobs, log
     seed: config.seed,
     temperature: config.sampling.temperature,
     oldLogprobs: config.oldLogprobs,
-    objective: (t) => tfObjectiveLoss(params, t),
+    objective: params,
   });
   return {
     trainer,

@@ -89,7 +89,8 @@ export class Adam {
     ] as const) {
       for (const [name, t] of moments) {
         const a = byName.get(`${prefix}/${name}`);
-        if (!a || a.shape.join() !== t.shape.join()) throw new Error(`adam: missing or misshapen state ${prefix}/${name}`);
+        if (!a || a.shape.join() !== t.shape.join())
+          throw new Error(`adam: missing or misshapen state ${prefix}/${name}`);
         tf.tidy(() => t.assign(tf.tensor(a.values, a.shape)));
       }
     }

@@ -24,8 +24,17 @@ export function initBackend(): Promise<void> {
 
 async function setUp(): Promise<void> {
   tf.enableProdMode();
+  // The emscripten loader installs process-wide 'uncaughtException'/'unhandledRejection' handlers that
+  // rethrow, so that any later error anywhere in the process is reported with its 100 kB minified source
+  // line. Drop whatever handlers the backend's start-up added.
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = events.map((e) => new Set(process.listeners(e as NodeJS.Signals)));
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to initialise');
   await tf.ready();
+  events.forEach((e, i) => {
+    for (const l of process.listeners(e as NodeJS.Signals))
+      if (!before[i]?.has(l)) process.removeListener(e, l);
+  });
   registerBatchMatMulGradient();
   registerUnsortedSegmentSum();
 }
@@ -50,7 +59,8 @@ function registerBatchMatMulGradient(): void {
       const [a, b] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-      if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
+      if (!transposeA && !transposeB)
+        return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
       if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) };
       if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) };
       return { a: () => mm(b, g, true, true), b: () => mm(g, a, true, true) };
@@ -82,7 +92,8 @@ function registerUnsortedSegmentSum(): void {
       for (let i = 0; i < ids.length; i++) {
         const s = ids[i] as number;
         if (s < 0 || s >= numSegments) continue;
-        for (let j = 0; j < inner; j++) ov[s * inner + j] = (ov[s * inner + j] as number) + (xv[i * inner + j] as number);
+        for (let j = 0; j < inner; j++)
+          ov[s * inner + j] = (ov[s * inner + j] as number) + (xv[i * inner + j] as number);
       }
       return out;
     },

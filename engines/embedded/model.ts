@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRng, deriveSeed, type Rng } from '../../util/random.js';
+import { createRng, deriveSeed } from '../../util/random.js';
 import { decodeContainer, encodeContainer } from './codec.js';
 import { dense, denseInference, layerNorm, layerNormInference } from './ops.js';
+import { type Architecture, initialValues, paramSpecs } from './params.js';
+
+export type { Architecture } from './params.js';
 
 /**
  * A small decoder-only transformer in the style of nanoGPT: token + learned position embeddings,
@@ -13,16 +16,8 @@ import { dense, denseInference, layerNorm, layerNormInference } from './ops.js';
  *   LayerNorm have hand-written gradients (ops.ts); keys are transposed explicitly instead of
  *   `matMul(q, k, false, true)`, which is ~10x slower on wasm;
  * - separate q, k, v projections: slicing a fused [N, 3d] output costs more than the two extra matMuls.
- * - ReLU instead of GELU in the MLP: one kernel instead of six, no measurable difference at this size.
+ * - ReLU instead of GELU in the MLP: one wasm kernel instead of the several of the tanh approximation.
  */
-
-export interface Architecture {
-  layers: number;
-  dModel: number;
-  heads: number;
-  contextLength: number;
-  vocabSize: number;
-}
 
 /**
  * Keys and values of one layer for the positions seen so far, position-major [t, B, d]: appending a
@@ -58,52 +53,6 @@ const INFERENCE_OPS: LayerOps = { dense: denseInference, layerNorm: layerNormInf
 
 const WEIGHTS_FORMAT = 'nft-embedded-weights/1';
 
-interface ParamSpec {
-  name: string;
-  shape: number[];
-  init: 'normal' | 'zeros' | 'ones';
-  std?: number;
-}
-
-function paramSpecs(a: Architecture): ParamSpec[] {
-  const d = a.dModel;
-  // GPT-2 scales the residual projections by 1/sqrt(2·layers) so that the residual stream's variance
-  // does not grow with depth.
-  const residualStd = 0.02 / Math.sqrt(2 * a.layers);
-  const specs: ParamSpec[] = [
-    { name: 'tokEmb', shape: [a.vocabSize, d], init: 'normal' },
-    { name: 'posEmb', shape: [a.contextLength, d], init: 'normal' },
-  ];
-  for (let l = 0; l < a.layers; l++) {
-    const p = `h${l}.`;
-    specs.push(
-      { name: `${p}ln1.g`, shape: [d], init: 'ones' },
-      { name: `${p}ln1.b`, shape: [d], init: 'zeros' },
-      { name: `${p}attn.q.w`, shape: [d, d], init: 'normal' },
-      { name: `${p}attn.q.b`, shape: [d], init: 'zeros' },
-      { name: `${p}attn.k.w`, shape: [d, d], init: 'normal' },
-      { name: `${p}attn.k.b`, shape: [d], init: 'zeros' },
-      { name: `${p}attn.v.w`, shape: [d, d], init: 'normal' },
-      { name: `${p}attn.v.b`, shape: [d], init: 'zeros' },
-      { name: `${p}attn.o.w`, shape: [d, d], init: 'normal', std: residualStd },
-      { name: `${p}attn.o.b`, shape: [d], init: 'zeros' },
-      { name: `${p}ln2.g`, shape: [d], init: 'ones' },
-      { name: `${p}ln2.b`, shape: [d], init: 'zeros' },
-      { name: `${p}mlp.fc.w`, shape: [d, 4 * d], init: 'normal' },
-      { name: `${p}mlp.fc.b`, shape: [4 * d], init: 'zeros' },
-      { name: `${p}mlp.proj.w`, shape: [4 * d, d], init: 'normal', std: residualStd },
-      { name: `${p}mlp.proj.b`, shape: [d], init: 'zeros' },
-    );
-  }
-  specs.push(
-    { name: 'lnf.g', shape: [d], init: 'ones' },
-    { name: 'lnf.b', shape: [d], init: 'zeros' },
-    { name: 'head.w', shape: [d, a.vocabSize], init: 'normal' },
-    { name: 'head.b', shape: [a.vocabSize], init: 'zeros' },
-  );
-  return specs;
-}
-
 /**
  * One-hot rows as float32. wasm's OneHot kernel writes integer bits whatever the requested dtype
  * (`oneHot(…, 'float32')` yields denormals like 1.4e-45), so build int32 and cast.
@@ -117,21 +66,6 @@ function repeatMatrix(P: number, n: number): tf.Tensor2D {
   const m = new Float32Array(P * n * P);
   for (let r = 0; r < P * n; r++) m[r * P + Math.floor(r / n)] = 1;
   return tf.tensor2d(m, [P * n, P]);
-}
-
-function gaussian(rng: Rng): number {
-  // Box–Muller; 1 − u keeps the log's argument in (0, 1].
-  const u = 1 - rng();
-  const v = rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
-function initialValues(spec: ParamSpec, rng: Rng): Float32Array {
-  const n = spec.shape.reduce((x, y) => x * y, 1);
-  const out = new Float32Array(n);
-  if (spec.init === 'ones') out.fill(1);
-  if (spec.init === 'normal') for (let i = 0; i < n; i++) out[i] = gaussian(rng) * (spec.std ?? 0.02);
-  return out;
 }
 
 export class Transformer {
@@ -153,7 +87,10 @@ export class Transformer {
     this.params = new Map(
       // Unnamed variables: tfjs variable names are process-global, and a policy and a trainer (or two
       // tests) each own a model.
-      paramSpecs(arch).map((s) => [s.name, tf.variable(tf.tensor(initialValues(s, rng), s.shape), trainable)]),
+      paramSpecs(arch).map((s) => [
+        s.name,
+        tf.variable(tf.tensor(initialValues(s, rng), s.shape), trainable),
+      ]),
     );
   }
 
@@ -188,8 +125,13 @@ export class Transformer {
       // is far faster than tf.tile on these shapes.
       const repeat = (t: tf.Tensor2D): tf.Tensor2D => (n === 1 ? t : tf.matMul(repeatMatrix(P, n), t));
       const toCache = (t: tf.Tensor2D) =>
-        repeat(t.reshape([P, T * d]) as tf.Tensor2D).reshape([P * n, T, d]).transpose([1, 0, 2]) as tf.Tensor3D;
-      const last = x.reshape([P, T, d]).slice([0, T - 1, 0], [P, 1, d]).reshape([P, d]) as tf.Tensor2D;
+        repeat(t.reshape([P, T * d]) as tf.Tensor2D)
+          .reshape([P * n, T, d])
+          .transpose([1, 0, 2]) as tf.Tensor3D;
+      const last = x
+        .reshape([P, T, d])
+        .slice([0, T - 1, 0], [P, 1, d])
+        .reshape([P, d]) as tf.Tensor2D;
       return {
         logits: this.head(repeat(last)),
         cache: { layers: keys.map(({ k, v }) => ({ k: toCache(k), v: toCache(v) })), length: T },
@@ -269,14 +211,24 @@ export class Transformer {
     const k = this.dense(x, `h${l}.attn.k`);
     const v = this.dense(x, `h${l}.attn.v`);
     // [B·T, d] → [B·H, T, hd]; keys go to [B·H, hd, T] so that q·kᵀ needs no transpose flag.
-    const heads = (t: tf.Tensor2D) => t.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]).reshape([B * H, T, hd]);
-    const kT = k.reshape([B, T, H, hd]).transpose([0, 2, 3, 1]).reshape([B * H, hd, T]);
+    const heads = (t: tf.Tensor2D) =>
+      t
+        .reshape([B, T, H, hd])
+        .transpose([0, 2, 1, 3])
+        .reshape([B * H, T, hd]);
+    const kT = k
+      .reshape([B, T, H, hd])
+      .transpose([0, 2, 3, 1])
+      .reshape([B * H, hd, T]);
     const scores = tf
       .matMul(heads(this.dense(x, `h${l}.attn.q`)), kT)
       .mul(1 / Math.sqrt(hd))
       .add(mask);
     const y = tf.matMul(tf.softmax(scores), heads(v));
-    const merged = y.reshape([B, H, T, hd]).transpose([0, 2, 1, 3]).reshape([B * T, d]) as tf.Tensor2D;
+    const merged = y
+      .reshape([B, H, T, hd])
+      .transpose([0, 2, 1, 3])
+      .reshape([B * T, d]) as tf.Tensor2D;
     return { y: this.dense(merged, `h${l}.attn.o`), k, v };
   }
 
@@ -293,9 +245,16 @@ export class Transformer {
     const v = tf.concat([past.v, this.dense(x, `h${l}.attn.v`).reshape([1, B, d])], 0) as tf.Tensor3D;
     const t = k.shape[0];
     const q = this.dense(x, `h${l}.attn.q`).reshape([1, B, H, hd]);
-    const scores = k.reshape([t, B, H, hd]).mul(q).sum(-1).mul(1 / Math.sqrt(hd)); // [t, B, H]
+    const scores = k
+      .reshape([t, B, H, hd])
+      .mul(q)
+      .sum(-1)
+      .mul(1 / Math.sqrt(hd)); // [t, B, H]
     // softmax over positions: move them last and back ([t, B, H] is small).
-    const weights = tf.softmax(scores.transpose([1, 2, 0])).transpose([2, 0, 1]).expandDims(3);
+    const weights = tf
+      .softmax(scores.transpose([1, 2, 0]))
+      .transpose([2, 0, 1])
+      .expandDims(3);
     const y = v.reshape([t, B, H, hd]).mul(weights).sum(0).reshape([B, d]) as tf.Tensor2D;
     return { y: this.dense(y, `h${l}.attn.o`), cache: { k, v } };
   }
@@ -320,7 +279,11 @@ export class Transformer {
     return encodeContainer({
       format: WEIGHTS_FORMAT,
       meta: { arch: this.arch },
-      arrays: [...this.params].map(([name, v]) => ({ name, shape: v.shape, values: v.dataSync() as Float32Array })),
+      arrays: [...this.params].map(([name, v]) => ({
+        name,
+        shape: v.shape,
+        values: v.dataSync() as Float32Array,
+      })),
     });
   }
 
@@ -339,7 +302,8 @@ export class Transformer {
     const byName = new Map(arrays.map((a) => [a.name, a]));
     for (const [name, v] of this.params) {
       const a = byName.get(name);
-      if (!a || a.shape.join() !== v.shape.join()) throw new Error(`model: missing or misshapen parameter ${name}`);
+      if (!a || a.shape.join() !== v.shape.join())
+        throw new Error(`model: missing or misshapen parameter ${name}`);
       tf.tidy(() => v.assign(tf.tensor(a.values, a.shape)));
     }
   }

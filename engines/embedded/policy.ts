@@ -5,6 +5,7 @@ import type { BlobStore, Generation, PolicyEngine, PolicyRef, SampleParams } fro
 import { initBackend } from './backend.js';
 import { type Architecture, disposeCache, Transformer } from './model.js';
 import { pickToken } from './sampler.js';
+import { Serial } from './serial.js';
 import { BOS, type CharTokenizer, defaultTokenizer, EOS } from './tokenizer.js';
 
 export type ModelShape = Pick<ModelConfig, 'layers' | 'dModel' | 'heads' | 'contextLength'>;
@@ -16,7 +17,8 @@ export function architectureOf(model: ModelShape, tokenizer: CharTokenizer = def
 
 /** Reads the blob a `PolicyRef` names: `blob:<key>` in the bus's blob store. */
 export async function readWeights(blobs: BlobStore | undefined, ref: PolicyRef): Promise<Uint8Array> {
-  if (!ref.uri.startsWith('blob:')) throw new Error(`embedded policy: cannot load ${ref.uri}, only blob:<key> URIs`);
+  if (!ref.uri.startsWith('blob:'))
+    throw new Error(`embedded policy: cannot load ${ref.uri}, only blob:<key> URIs`);
   if (!blobs) throw new Error('embedded policy: load() needs a BlobStore');
   const key = ref.uri.slice('blob:'.length);
   const bytes = await blobs.get(key);
@@ -57,6 +59,8 @@ export class EmbeddedPolicy implements PolicyEngine {
   readonly tokenizer: CharTokenizer;
   private readonly model: Transformer;
   private calls = 0;
+  /** generate() and load() take turns: a generation never sees weights change under it. */
+  private readonly serial = new Serial();
 
   private constructor(private readonly options: EmbeddedPolicyOptions) {
     this.tokenizer = options.tokenizer ?? defaultTokenizer;
@@ -69,9 +73,11 @@ export class EmbeddedPolicy implements PolicyEngine {
     return new EmbeddedPolicy(options);
   }
 
-  async load(ref: PolicyRef): Promise<void> {
-    this.model.loadBytes(await readWeights(this.options.blobs, ref));
-    this.version = ref.version;
+  load(ref: PolicyRef): Promise<void> {
+    return this.serial.run(async () => {
+      this.model.loadBytes(await readWeights(this.options.blobs, ref));
+      this.version = ref.version;
+    });
   }
 
   /** Replaces the weights directly (no blob store), e.g. with the pretrained base. */
@@ -84,18 +90,24 @@ export class EmbeddedPolicy implements PolicyEngine {
    * `temperature` 0 decodes greedily; its log-probs are then those of the unscaled (temperature 1)
    * distribution, since the point mass greedy samples from would report 0 for every token.
    */
-  async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+  generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+    return this.serial.run(() => this.generateNow(prompts, params));
+  }
+
+  private async generateNow(prompts: string[], params: SampleParams): Promise<Generation[]> {
     const { n, temperature, topP, maxTokens } = params;
     if (!Number.isInteger(n) || n < 1) throw new Error(`generate: n must be a positive integer, got ${n}`);
     if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
     if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
-    if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new Error(`generate: maxTokens must be ≥ 1, got ${maxTokens}`);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1)
+      throw new Error(`generate: maxTokens must be ≥ 1, got ${maxTokens}`);
     const seed = params.seed ?? deriveSeed(this.options.seed ?? 0, `generate/${this.calls}`);
     this.calls++;
     const C = this.model.arch.contextLength;
     const encoded = prompts.map((p) => {
       const ids = this.tokenizer.encode(p);
-      if (ids.length >= C) throw new Error(`generate: prompt ${JSON.stringify(p)} leaves no room in context ${C}`);
+      if (ids.length >= C)
+        throw new Error(`generate: prompt ${JSON.stringify(p)} leaves no room in context ${C}`);
       return ids;
     });
     const rows: Row[] = [];

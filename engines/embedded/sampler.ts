@@ -9,7 +9,13 @@ import type { Rng } from '../../util/random.js';
  *   The log-prob reported for the sampled token stays the one of the full temperature-scaled
  *   distribution, which is what the trainer recomputes (the same convention as vLLM).
  */
-export function pickToken(logp: Float32Array, offset: number, V: number, topP: number, rng: Rng | null): number {
+export function pickToken(
+  logp: Float32Array,
+  offset: number,
+  V: number,
+  topP: number,
+  rng: Rng | null,
+): number {
   if (rng === null) {
     let best = 0;
     for (let v = 1; v < V; v++) if ((logp[offset + v] as number) > (logp[offset + best] as number)) best = v;

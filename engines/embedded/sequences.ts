@@ -37,7 +37,9 @@ export function packSequences(pairs: readonly SequencePair[], contextLength: num
   const longest = Math.max(2, ...lengths);
   if (longest > contextLength + 1) {
     // The last token is only ever a target, so a sequence may be one longer than the context.
-    throw new Error(`sequence of ${longest} tokens (BOS + prompt + response) exceeds contextLength ${contextLength} + 1`);
+    throw new Error(
+      `sequence of ${longest} tokens (BOS + prompt + response) exceeds contextLength ${contextLength} + 1`,
+    );
   }
   const T = longest - 1;
   const B = pairs.length;
@@ -75,7 +77,10 @@ export function tokenLogprobs(model: Transformer, batch: PackedBatch, temperatur
 }
 
 /** Spreads per-response values (e.g. behaviour log-probs) into the packed [B, T] layout. */
-export function spreadResponseValues(batch: PackedBatch, perRow: readonly (readonly number[])[]): Float32Array {
+export function spreadResponseValues(
+  batch: PackedBatch,
+  perRow: readonly (readonly number[])[],
+): Float32Array {
   const out = new Float32Array(batch.rows * batch.length);
   perRow.forEach((values, b) => {
     const start = batch.responseStart[b] as number;

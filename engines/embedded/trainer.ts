@@ -14,6 +14,7 @@ import {
   spreadResponseValues,
   tokenLogprobs,
 } from './sequences.js';
+import { Serial } from './serial.js';
 import { type CharTokenizer, defaultTokenizer } from './tokenizer.js';
 
 /** A loss over the packed batch ([B, T] log-probs and mask, [B] correctness and group ids). */
@@ -33,6 +34,8 @@ export interface EmbeddedTrainerOptions {
   /** πold: the generator's behaviour log-probs, or the current weights' before the update. */
   oldLogprobs?: 'behaviour' | 'recompute';
   tokenizer?: CharTokenizer;
+  /** Adam's β1, β2, ε (defaults 0.9, 0.999, 1e-8). */
+  adam?: { beta1?: number; beta2?: number; epsilon?: number };
 }
 
 const STATE_FORMAT = 'nft-embedded-trainer/1';
@@ -49,6 +52,8 @@ export class EmbeddedTrainer implements TrainerEngine {
   /** tfjs keys gradients by variable name; we key everything by parameter name. */
   private readonly paramOfVariable: Map<string, string>;
   private readonly objective: ObjectiveLoss;
+  /** Public async methods take turns, so a checkpoint or export never lands mid-step. */
+  private readonly serial = new Serial();
 
   private constructor(private readonly options: EmbeddedTrainerOptions) {
     const arch = architectureOf(options.model, options.tokenizer ?? defaultTokenizer);
@@ -57,6 +62,7 @@ export class EmbeddedTrainer implements TrainerEngine {
     this.adam = new Adam(this.model.params, {
       learningRate: options.model.learningRate,
       gradClip: options.model.gradClip,
+      ...options.adam,
     });
     const objective = options.objective;
     this.objective = typeof objective === 'function' ? objective : (b) => tfObjectiveLoss(objective, b);
@@ -75,7 +81,11 @@ export class EmbeddedTrainer implements TrainerEngine {
     return this.adam.step;
   }
 
-  async step(batch: TrainBatch): Promise<StepMetrics> {
+  step(batch: TrainBatch): Promise<StepMetrics> {
+    return this.serial.run(() => this.stepNow(batch));
+  }
+
+  private async stepNow(batch: TrainBatch): Promise<StepMetrics> {
     const samples: TrainSample[] = [];
     const groupIds: number[] = [];
     batch.groups.forEach((g, gi) => {
@@ -96,7 +106,13 @@ export class EmbeddedTrainer implements TrainerEngine {
     const oldLogp =
       this.options.oldLogprobs === 'recompute'
         ? tokenLogprobs(this.model, packed, this.temperature) // forward only: no tape outside variableGrads
-        : tf.tensor2d(spreadResponseValues(packed, samples.map((s) => s.logprobs)), shape);
+        : tf.tensor2d(
+            spreadResponseValues(
+              packed,
+              samples.map((s) => s.logprobs),
+            ),
+            shape,
+          );
     const mask = tf.tensor2d(packed.mask, shape);
     const correct = samples.map((s) => s.reward);
 
@@ -110,12 +126,15 @@ export class EmbeddedTrainer implements TrainerEngine {
     }, this.model.variables);
 
     const byParam = new Map<string, tf.Tensor>();
-    for (const [varName, g] of Object.entries(grads)) byParam.set(this.paramOfVariable.get(varName) ?? varName, g);
+    for (const [varName, g] of Object.entries(grads))
+      byParam.set(this.paramOfVariable.get(varName) ?? varName, g);
     const gradNorm = this.adam.apply(byParam);
 
     // One download for every number of the step.
     const names = Object.keys(terms);
-    const all = tf.tidy(() => tf.stack([value, gradNorm, ...names.map((n) => (terms[n] as tf.Tensor).mean())]));
+    const all = tf.tidy(() =>
+      tf.stack([value, gradNorm, ...names.map((n) => (terms[n] as tf.Tensor).mean())]),
+    );
     const numbers = await all.data();
     tf.dispose([all, value, gradNorm, oldLogp, mask, Object.values(grads), Object.values(terms)]);
 
@@ -129,7 +148,11 @@ export class EmbeddedTrainer implements TrainerEngine {
   }
 
   /** log πθ (at the trainer's temperature) of each response token under the current weights. */
-  async logprobs(pairs: readonly SequencePair[]): Promise<number[][]> {
+  logprobs(pairs: readonly SequencePair[]): Promise<number[][]> {
+    return this.serial.run(() => this.logprobsNow(pairs));
+  }
+
+  private async logprobsNow(pairs: readonly SequencePair[]): Promise<number[][]> {
     const packed = packSequences(pairs, this.model.arch.contextLength);
     const t = tokenLogprobs(this.model, packed, this.temperature);
     const values = (await t.data()) as Float32Array;
@@ -142,14 +165,22 @@ export class EmbeddedTrainer implements TrainerEngine {
     return this.model.toBytes();
   }
 
-  async export(version: number): Promise<PolicyRef> {
+  export(version: number): Promise<PolicyRef> {
+    return this.serial.run(() => this.exportNow(version));
+  }
+
+  private async exportNow(version: number): Promise<PolicyRef> {
     if (!this.options.blobs) throw new Error('trainer: export() needs a BlobStore');
     const key = `weights/v${version}`;
     await this.options.blobs.put(key, this.model.toBytes());
     return { version, uri: `blob:${key}` };
   }
 
-  async save(): Promise<Uint8Array> {
+  save(): Promise<Uint8Array> {
+    return this.serial.run(() => this.saveNow());
+  }
+
+  private async saveNow(): Promise<Uint8Array> {
     const weights: NamedArray[] = [...this.model.params].map(([name, v]) => ({
       name: `w/${name}`,
       shape: v.shape,
@@ -162,10 +193,16 @@ export class EmbeddedTrainer implements TrainerEngine {
     });
   }
 
-  async restore(state: Uint8Array): Promise<void> {
+  restore(state: Uint8Array): Promise<void> {
+    return this.serial.run(() => this.restoreNow(state));
+  }
+
+  private async restoreNow(state: Uint8Array): Promise<void> {
     const c = decodeContainer<StateMeta>(state, STATE_FORMAT);
     if (JSON.stringify(c.meta.arch) !== JSON.stringify(this.model.arch)) {
-      throw new Error(`trainer: checkpoint is for ${JSON.stringify(c.meta.arch)}, not ${JSON.stringify(this.model.arch)}`);
+      throw new Error(
+        `trainer: checkpoint is for ${JSON.stringify(c.meta.arch)}, not ${JSON.stringify(this.model.arch)}`,
+      );
     }
     const weights = c.arrays
       .filter((a) => a.name.startsWith('w/'))

@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGenerator } from '../../../actors/generator/generator.js';
+import { startActor } from '../../../actors/run-machine.js';
+import { createVerifier, score } from '../../../actors/verifier/verifier.js';
+import type { Rollout, Scored, Task } from '../../../bus/messages.js';
+import type { Generation, PolicyEngine, PolicyRef, SampleParams } from '../../../engines/types.js';
+import { actorDeps, fetchN, tick } from '../../support/actor-deps.js';
+import { scored } from '../../support/messages.js';
+
+/** Answers `a+b=` with the sum when `right`, else off by one; records what it was asked. */
+class ScriptedPolicy implements PolicyEngine {
+  version = 0;
+  loads: number[] = [];
+  calls: { prompts: string[]; params: SampleParams; version: number }[] = [];
+  failNext = 0;
+  constructor(private readonly right = (i: number) => i % 2 === 0) {}
+  async load(ref: PolicyRef) {
+    this.loads.push(ref.version);
+    this.version = ref.version;
+  }
+  async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('engine out of memory');
+    }
+    this.calls.push({ prompts, params, version: this.version });
+    return prompts.map((prompt) => {
+      const [a, b] = prompt.replace('=', '').split('+').map(Number);
+      const sum = (a ?? 0) + (b ?? 0);
+      return {
+        prompt,
+        promptTokenIds: [1],
+        samples: Array.from({ length: params.n }, (_, i) => ({
+          text: String(this.right(i) ? sum : sum + 1),
+          tokenIds: [5, 2],
+          logprobs: [-0.1, -0.2],
+          finishReason: 'stop' as const,
+        })),
+      };
+    });
+  }
+  dispose() {}
+}
+
+const task = (id: string, extra: Partial<Task> = {}): Task => ({
+  taskId: id,
+  kind: 'train',
+  problem: { id, prompt: '2+3=', answer: '5', dataSource: 'arithmetic' },
+  n: 4,
+  minPolicyVersion: 0,
+  ...extra,
+});
+
+describe('generator actor', () => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => cleanup?.());
+
+  async function start(policy: ScriptedPolicy, config = {}) {
+    const deps = actorDeps({ groupSize: 4, ...config });
+    const gen = await createGenerator({ ...deps, policy });
+    const run = startActor(gen.machine, { name: 'g' }, 'generator');
+    const rollouts = await deps.bus.consumer('rollouts', { durable: 'verifier', ackWaitMs: 5000, maxDeliver: 3 });
+    cleanup = async () => {
+      run.actor.send({ type: 'STOP' });
+      await run.done;
+      gen.dispose();
+      await deps.bus.bus.close();
+    };
+    return { deps, rollouts };
+  }
+
+  it('publishes one rollout per sample, tagged with the policy version it served', async () => {
+    const policy = new ScriptedPolicy();
+    const { deps, rollouts } = await start(policy);
+    await deps.bus.publish('tasks', task('t0'), 't0');
+    const got = await fetchN(rollouts, 4);
+    expect(got.map((d) => d.msgId)).toEqual(['t0/0', 't0/1', 't0/2', 't0/3']);
+    expect(got.map((d) => d.data.text)).toEqual(['5', '6', '5', '6']);
+    expect(got.every((d) => d.data.policyVersion === 0 && d.data.groupSize === 4)).toBe(true);
+    expect(policy.calls[0]?.params).toMatchObject({ n: 4, temperature: 1 });
+  });
+
+  it('loads the newest announced weights before a task that needs them', async () => {
+    const policy = new ScriptedPolicy();
+    const { deps, rollouts } = await start(policy);
+    await deps.bus.publish('tasks', task('t1', { minPolicyVersion: 2 }), 't1');
+    await tick(150);
+    expect(policy.calls).toHaveLength(0); // version 2 is not published yet: the task waits
+    await deps.bus.broadcast('policy', { version: 2, uri: 'blob:weights/v2' });
+    const got = await rollouts.fetch(10, 2000);
+    expect(policy.loads).toEqual([2]);
+    expect(got[0]?.data.policyVersion).toBe(2);
+  });
+
+  it('evaluates greedily with one response per prompt', async () => {
+    const policy = new ScriptedPolicy();
+    const { deps, rollouts } = await start(policy);
+    await deps.bus.publish('tasks', task('e0-0', { kind: 'eval', n: 1, evalRound: 0 }), 'e0-0');
+    const got = await rollouts.fetch(10, 2000);
+    expect(got).toHaveLength(1);
+    expect(policy.calls[0]?.params).toMatchObject({ n: 1, temperature: 0 });
+  });
+
+  it('hands a failed task back, and drops it as failed after maxDeliveries', async () => {
+    const policy = new ScriptedPolicy();
+    policy.failNext = 2;
+    const { deps, rollouts } = await start(policy, { maxDeliveries: 2 });
+    const dropped: string[] = [];
+    deps.bus.on('dropped', (e) => dropped.push(`${e.taskId}:${e.reason}`));
+    await deps.bus.publish('tasks', task('t9'), 't9');
+    await tick(1500);
+    expect(dropped).toEqual(['t9:failed']);
+    expect(await rollouts.fetch(10, 100)).toEqual([]);
+  });
+});
+
+describe('verifier actor', () => {
+  it('scores each rollout and routes train samples to the buffer, eval samples to the coordinator', async () => {
+    const deps = actorDeps();
+    const verifier = await createVerifier(deps);
+    const run = startActor(verifier, { name: 'v' }, 'verifier');
+    const base = scored('t0', 0, 0);
+    const rollout = (id: string, text: string, kind: 'train' | 'eval'): Rollout => {
+      const { reward, correct, extracted, reason, ...r } = { ...base, taskId: id, text, kind } as Scored;
+      return r;
+    };
+    await deps.bus.publish('rollouts', rollout('t0', '3', 'train'), 't0/0');
+    await deps.bus.publish('rollouts', rollout('t1', 'the sum is 4', 'train'), 't1/0');
+    await deps.bus.publish('rollouts', rollout('e0-0', '', 'eval'), 'e0-0/0');
+    const opts = { durable: 'x', ackWaitMs: 5000, maxDeliver: 3 };
+    const train = await fetchN(await deps.bus.consumer('scored', opts), 2);
+    const evals = await fetchN(await deps.bus.consumer('evalScored', opts), 1);
+    expect(train.map((d) => [d.data.taskId, d.data.reward, d.data.extracted])).toEqual([
+      ['t0', 1, '3'],
+      ['t1', 0, '4'],
+    ]);
+    expect(evals.map((d) => [d.data.taskId, d.data.correct, d.data.reason])).toEqual([['e0-0', false, 'no-answer']]);
+    const counts = await deps.metrics.registry.getSingleMetricAsString('nft_verifications_total');
+    expect(counts).toMatch(/result="correct"} 1/);
+    expect(counts).toMatch(/result="unparseable"} 1/);
+    run.actor.send({ type: 'STOP' });
+    await run.done;
+    await deps.bus.bus.close();
+  });
+
+  it('score() keeps the rollout and adds reward, extraction and reason', () => {
+    const s = score({ ...scored('t', 0, 1), text: 'x = 3' });
+    expect([s.reward, s.extracted, s.reason]).toEqual([1, '3', 'match']);
+  });
+});

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLearner } from '../../../actors/learner/learner.js';
+import { startActor } from '../../../actors/run-machine.js';
+import type { Batch } from '../../../bus/messages.js';
+import type { TrainBatch, TrainerEngine } from '../../../engines/types.js';
+import { actorDeps, collect, tick } from '../../support/actor-deps.js';
+import { group } from '../../support/messages.js';
+
+class FakeTrainer implements TrainerEngine {
+  steps: TrainBatch[] = [];
+  async step(batch: TrainBatch) {
+    this.steps.push(batch);
+    return { loss: 0.5, terms: { positive: 0.2, negative: 0.3 }, gradNorm: 1.5, samples: 0, tokens: 0 };
+  }
+  async save() {
+    return new Uint8Array([this.steps.length]);
+  }
+  async restore() {}
+  async export(version: number) {
+    return { version, uri: `blob:weights/v${version}` };
+  }
+  dispose() {}
+}
+
+const batch = (step: number, groups: ReturnType<typeof group>[]): Batch => ({
+  step,
+  groups: groups.map((samples) => ({ taskId: samples[0]?.taskId ?? '', correctRate: 0.5, samples })),
+});
+
+describe('learner actor', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => stop?.());
+
+  async function start(config = {}) {
+    const deps = actorDeps({ steps: 3, maxStaleness: 1, ...config });
+    const trainer = new FakeTrainer();
+    const learner = await createLearner({ ...deps, trainer });
+    const policy = collect<{ version: number }>((h) => deps.bus.on('policy', h));
+    const trained = collect<{ step: number; taskIds: string[]; stalenessMax: number; duplicatesRejected: number }>((h) =>
+      deps.bus.on('trained', h),
+    );
+    const dropped = collect<{ taskId: string; reason: string }>((h) => deps.bus.on('dropped', h));
+    const run = startActor(learner.machine, { name: 'learner' }, 'learner');
+    stop = async () => {
+      run.actor.send({ type: 'STOP' });
+      await run.done;
+      learner.dispose();
+      await deps.bus.bus.close();
+    };
+    return { deps, trainer, learner, policy, trained, dropped };
+  }
+
+  it('publishes version 0 at start, then one version per step in step order', async () => {
+    const { deps, trainer, policy, trained, learner } = await start();
+    expect(await deps.bus.getState('policy')).toEqual({ version: 0, uri: 'blob:weights/v0' });
+    // Step 1 arrives before step 0: it waits.
+    await deps.bus.publish('batches', batch(1, [group('b', [1, 0])]), 'batch-1');
+    await tick(50);
+    expect(trainer.steps).toHaveLength(0);
+    await deps.bus.publish('batches', batch(0, [group('a', [1, 0, 0, 1])]), 'batch-0');
+    await tick(400);
+    expect(trainer.steps.map((s) => s.step)).toEqual([0, 1]);
+    expect(learner.version()).toBe(2);
+    expect(policy.map((p) => p.version)).toEqual([1, 2]);
+    expect(trained.map((t) => t.taskIds)).toEqual([['a'], ['b']]);
+    expect(trainer.steps[0]?.groups[0]?.samples.map((s) => s.reward)).toEqual([1, 0, 0, 1]);
+    expect(await deps.metrics.registry.getSingleMetricAsString('nft_learner_steps_total')).toMatch(/ 2$/m);
+  });
+
+  it('drops a group generated beyond the staleness bound instead of training it', async () => {
+    const { deps, trainer, trained, dropped } = await start({ maxStaleness: 0 });
+    await deps.bus.publish('batches', batch(0, [group('ok', [1, 0])]), 'batch-0');
+    await tick(100);
+    await deps.bus.publish(
+      'batches',
+      batch(1, [group('fresh', [1, 0], { policyVersion: 1 }), group('old', [1, 0], { policyVersion: 0 })]),
+      'batch-1',
+    );
+    await tick(100);
+    expect(trainer.steps[1]?.groups.map((g) => g.taskId)).toEqual(['fresh']);
+    expect(dropped).toEqual([{ taskId: 'old', reason: 'stale', detail: 'at the learner' }]);
+    expect(trained.every((t) => t.stalenessMax === 0)).toBe(true);
+  });
+
+  it('trains a sample at most once, and counts the duplicates it refused', async () => {
+    const { deps, trainer, trained } = await start();
+    await deps.bus.publish('batches', batch(0, [group('a', [1, 0])]), 'batch-0');
+    await tick(100);
+    await deps.bus.publish('batches', batch(1, [group('a', [1, 0]), group('b', [0, 1])]), 'batch-1');
+    await tick(100);
+    expect(trainer.steps[1]?.groups.map((g) => g.taskId)).toEqual(['b']);
+    expect(trained[1]?.duplicatesRejected).toBe(2);
+  });
+
+  it('after the last step, announces the run done and counts later batches as surplus', async () => {
+    const { deps, trainer, dropped } = await start({ steps: 1 });
+    const states = collect<{ phase: string }>((h) => deps.bus.on('runState', h));
+    await deps.bus.publish('batches', batch(0, [group('a', [1, 0])]), 'batch-0');
+    await deps.bus.publish('batches', batch(1, [group('b', [1, 0])]), 'batch-1');
+    await tick(200);
+    expect(trainer.steps).toHaveLength(1);
+    expect(states.map((s) => s.phase)).toEqual(['done']);
+    expect(dropped).toEqual([{ taskId: 'b', reason: 'surplus' }]);
+  });
+});
