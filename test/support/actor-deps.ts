@@ -34,6 +34,7 @@ export async function fetchN<T>(
 ): Promise<T[]> {
   const out: T[] = [];
   const deadline = Date.now() + timeoutMs;
-  while (out.length < n && Date.now() < deadline) out.push(...(await consumer.fetch(n - out.length, deadline - Date.now())));
+  while (out.length < n && Date.now() < deadline)
+    out.push(...(await consumer.fetch(n - out.length, deadline - Date.now())));
   return out;
 }

@@ -59,7 +59,11 @@ describe('generator actor', () => {
     const deps = actorDeps({ groupSize: 4, ...config });
     const gen = await createGenerator({ ...deps, policy });
     const run = startActor(gen.machine, { name: 'g' }, 'generator');
-    const rollouts = await deps.bus.consumer('rollouts', { durable: 'verifier', ackWaitMs: 5000, maxDeliver: 3 });
+    const rollouts = await deps.bus.consumer('rollouts', {
+      durable: 'verifier',
+      ackWaitMs: 5000,
+      maxDeliver: 3,
+    });
     cleanup = async () => {
       run.actor.send({ type: 'STOP' });
       await run.done;
@@ -134,7 +138,9 @@ describe('verifier actor', () => {
       ['t0', 1, '3'],
       ['t1', 0, '4'],
     ]);
-    expect(evals.map((d) => [d.data.taskId, d.data.correct, d.data.reason])).toEqual([['e0-0', false, 'no-answer']]);
+    expect(evals.map((d) => [d.data.taskId, d.data.correct, d.data.reason])).toEqual([
+      ['e0-0', false, 'no-answer'],
+    ]);
     const counts = await deps.metrics.registry.getSingleMetricAsString('nft_verifications_total');
     expect(counts).toMatch(/result="correct"} 1/);
     expect(counts).toMatch(/result="unparseable"} 1/);

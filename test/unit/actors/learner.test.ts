@@ -36,9 +36,12 @@ describe('learner actor', () => {
     const trainer = new FakeTrainer();
     const learner = await createLearner({ ...deps, trainer });
     const policy = collect<{ version: number }>((h) => deps.bus.on('policy', h));
-    const trained = collect<{ step: number; taskIds: string[]; stalenessMax: number; duplicatesRejected: number }>((h) =>
-      deps.bus.on('trained', h),
-    );
+    const trained = collect<{
+      step: number;
+      taskIds: string[];
+      stalenessMax: number;
+      duplicatesRejected: number;
+    }>((h) => deps.bus.on('trained', h));
     const dropped = collect<{ taskId: string; reason: string }>((h) => deps.bus.on('dropped', h));
     const run = startActor(learner.machine, { name: 'learner' }, 'learner');
     stop = async () => {
