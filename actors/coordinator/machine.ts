@@ -60,7 +60,7 @@ export const DRAIN_TIMEOUT_MS = 60_000;
 function planTasks(ctx: Context, includeTraining = true): Task[] {
   const { config } = ctx;
   const tasks: Task[] = [];
-  for (const version of ctx.evalDue) tasks.push(...evalTasks(ctx, version));
+  ctx.evalDue.forEach((version, k) => tasks.push(...evalTasks(ctx, version, ctx.rounds.size + k)));
   if (!includeTraining || ctx.doneReason !== undefined || ctx.exhausted) return tasks;
   let index = ctx.nextIndex;
   // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
@@ -88,8 +88,7 @@ function planTasks(ctx: Context, includeTraining = true): Task[] {
   return tasks;
 }
 
-function evalTasks(ctx: Context, version: number): Task[] {
-  const round = ctx.rounds.size;
+function evalTasks(ctx: Context, version: number, round: number): Task[] {
   return ctx.source.heldOut.map((problem, i) => ({
     taskId: `e${round}-${i}`,
     kind: 'eval' as const,
