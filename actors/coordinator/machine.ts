@@ -60,7 +60,8 @@ export const DRAIN_TIMEOUT_MS = 60_000;
 function planTasks(ctx: Context, includeTraining = true): Task[] {
   const { config } = ctx;
   const tasks: Task[] = [];
-  for (const [k, version] of ctx.evalDue.entries()) tasks.push(...evalTasks(ctx, version, ctx.rounds.size + k));
+  for (const [k, version] of ctx.evalDue.entries())
+    tasks.push(...evalTasks(ctx, version, ctx.rounds.size + k));
   if (!includeTraining || ctx.doneReason !== undefined || ctx.exhausted) return tasks;
   let index = ctx.nextIndex;
   // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
