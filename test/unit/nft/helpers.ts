@@ -1,16 +1,8 @@
 import type { ObjectiveBatchF64 } from '../../../nft/index.js';
+import { createRng } from '../../../util/random.js';
 
-/** mulberry32: reproducible inputs, so a failure can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Reproducible inputs, so a failure can be replayed: the project's own seeded generator. */
+export const rng = createRng;
 
 export const uniform = (r: () => number, lo: number, hi: number) => lo + (hi - lo) * r();
 
