@@ -132,11 +132,14 @@ export const coordinatorMachine = setup({
     announceEval: (_, _result: EvaluatedEvent) => {},
     announceDone: (_, _reason: string) => {},
     admissionBlocked: () => {},
-    recordPlan: assign({ plan: ({ context }) => planTasks(context) }),
-    recordEvalPlan: assign({ plan: ({ context }) => planTasks(context, false) }),
-    commitPlan: assign(({ context }) => {
+    /**
+     * Takes the tasks admission control lets out now and records them (ledger, evaluation rounds)
+     * before they are published: an answer can come back before the last task of a plan is out.
+     */
+    takePlan: assign(({ context }, params: { training: boolean }) => {
+      const plan = planTasks(context, params.training);
       let nextIndex = context.nextIndex;
-      for (const task of context.plan) {
+      for (const task of plan) {
         if (task.kind === 'train') {
           context.ledger.dispatch(task.taskId);
           nextIndex++;
@@ -151,8 +154,9 @@ export const coordinatorMachine = setup({
         );
       }
       const exhausted = context.source.train(nextIndex) === undefined;
-      return { nextIndex, rounds, evalDue: [], plan: [], exhausted };
+      return { nextIndex, rounds, evalDue: [], plan, exhausted };
     }),
+    clearPlan: assign({ plan: [] }),
   },
   guards: {
     hasPlan: ({ context }) => planTasks(context).length > 0,
@@ -237,11 +241,11 @@ export const coordinatorMachine = setup({
       initial: 'dispatching',
       states: {
         dispatching: {
-          entry: 'recordEvalPlan',
+          entry: { type: 'takePlan', params: { training: false } },
           invoke: {
             src: 'publishTasks',
             input: ({ context }) => ({ tasks: context.plan }),
-            onDone: { target: 'waiting', actions: 'commitPlan' },
+            onDone: { target: 'waiting', actions: 'clearPlan' },
           },
         },
         waiting: {
@@ -260,11 +264,11 @@ export const coordinatorMachine = setup({
           ],
         },
         dispatching: {
-          entry: 'recordPlan',
+          entry: { type: 'takePlan', params: { training: true } },
           invoke: {
             src: 'publishTasks',
             input: ({ context }) => ({ tasks: context.plan }),
-            onDone: { target: 'deciding', actions: 'commitPlan' },
+            onDone: { target: 'deciding', actions: 'clearPlan' },
           },
         },
         waiting: {
@@ -286,13 +290,11 @@ export const coordinatorMachine = setup({
       entry: [
         { type: 'announceDone', params: ({ context }) => context.doneReason ?? 'done' },
         assign(({ context }) => {
-          const last = context.evals.at(-1);
-          const needFinal =
-            context.source.heldOut.length > 0 && (!last || last.policyVersion !== context.version);
-          const alreadyDue = context.evalDue.includes(context.version);
-          return {
-            evalDue: needFinal && !alreadyDue ? [...context.evalDue, context.version] : context.evalDue,
-          };
+          const evaluated =
+            context.evalDue.includes(context.version) ||
+            [...context.rounds.values()].some((r) => r.policyVersion === context.version);
+          const needFinal = context.source.heldOut.length > 0 && !evaluated;
+          return { evalDue: needFinal ? [...context.evalDue, context.version] : context.evalDue };
         }),
       ],
       initial: 'deciding',
@@ -301,11 +303,11 @@ export const coordinatorMachine = setup({
           always: [{ guard: 'hasPlan', target: 'dispatching' }, { target: 'evaluating' }],
         },
         dispatching: {
-          entry: 'recordPlan',
+          entry: { type: 'takePlan', params: { training: true } },
           invoke: {
             src: 'publishTasks',
             input: ({ context }) => ({ tasks: context.plan }),
-            onDone: { target: 'evaluating', actions: 'commitPlan' },
+            onDone: { target: 'evaluating', actions: 'clearPlan' },
           },
         },
         evaluating: {

@@ -19,6 +19,8 @@ function harness(opts: {
   everySteps?: number;
   trainSize?: number;
   targetAccuracy?: number;
+  /** Holds every publish open until it resolves, as a slow bus would. */
+  publishGate?: Promise<void>;
 }) {
   const source: ProblemSource = {
     train: (i) => (opts.trainSize !== undefined && i >= opts.trainSize ? undefined : problem(i)),
@@ -35,9 +37,10 @@ function harness(opts: {
   const announced: string[] = [];
   const machine = coordinatorMachine.provide({
     actors: {
-      publishTasks: fromPromise<void, { tasks: Task[] }>(
-        async ({ input }) => void published.push(...input.tasks),
-      ),
+      publishTasks: fromPromise<void, { tasks: Task[] }>(async ({ input }) => {
+        published.push(...input.tasks);
+        await opts.publishGate;
+      }),
     },
     actions: {
       announceDone: (_, reason) => void announced.push(`done: ${reason}`),
@@ -143,6 +146,36 @@ describe('coordinator machine', () => {
       lost: 0,
     });
     expect(evals.map((e) => e.accuracy)).toEqual([0, 0.5, 1]);
+  });
+
+  it('counts answers that come back before the publish of their round has finished', async () => {
+    let open = () => {};
+    const publishGate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const h = harness({ maxStaleness: 0, promptsPerStep: 1, publishGate });
+    await settle();
+    await h.answerEval(0, [true, false]);
+    expect(h.announced).toContain('eval 0: 0.5');
+    open();
+    await settle();
+    expect(h.train().map((t) => t.taskId)).toEqual(['t0']);
+  });
+
+  it('evaluates the final version once when its periodic round is still out at the end', async () => {
+    const h = harness({ maxStaleness: 0, promptsPerStep: 1, everySteps: 1 });
+    await settle();
+    await h.answerEval(0, [false, false]);
+    h.actor.send({ type: 'TRAINED', event: trained(0, ['t0']) });
+    h.actor.send({ type: 'POLICY', version: 1 });
+    h.actor.send({ type: 'RUN_DONE', reason: 'reached 1 steps' });
+    await settle();
+    const rounds = h.published.filter((t) => t.kind === 'eval').map((t) => t.evalRound);
+    expect([...new Set(rounds)]).toEqual([0, 1]);
+    await h.answerEval(1, [true, true]);
+    h.actor.send({ type: 'DROPPED', taskId: 't1', reason: 'surplus' });
+    await waitFor(h.actor, (s) => s.status === 'done');
+    expect(h.actor.getSnapshot().context.evals.map((e) => e.policyVersion)).toEqual([0, 1]);
   });
 
   it('ends the run when a finite dataset is used up and every task is accounted for', async () => {
