@@ -184,6 +184,9 @@ export class MemoryBus implements Bus {
         }
         d.waiters.add(done);
       });
+      // Publishers send in bursts (a group's samples, a plan's tasks): let the burst finish so that one
+      // fetch takes it whole, as a JetStream pull batch would, instead of one message per wake-up.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const out: Delivery[] = [];
     while (out.length < max && d.ready.length > 0) {

@@ -16,3 +16,12 @@ export function listFlag(value: string | undefined, fallback: string[]): string[
         .map((s) => s.trim())
         .filter(Boolean);
 }
+
+/** Reads a decimal flag; a malformed value names the flag and what it expects. */
+export function numberFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new ConfigError(`${flag} ${JSON.stringify(value)}: expected a number`);
+  return n;
+}

@@ -5,8 +5,8 @@ import type { RunConfig } from '../config/run-config.js';
 import { runEmbedded } from '../runtime/embedded-run.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { buildConfig, type FlagOverrides } from './config-input.js';
-import { integerFlag } from './flags.js';
 import { ProgressLine } from './progress.js';
+import { runFlagHelp, runFlagOptions, runFlagOverrides } from './run-flags.js';
 
 export const runHelp = `nft-train run — train the policy with NFT (or a relative) through the actor pipeline
 
@@ -17,40 +17,20 @@ tiny transformer policy on the built-in arithmetic task, starting from the base 
 and cached in .cache/base on first use).
 
 Options (each overrides the config file, which overrides the defaults):
-  --objective NAME        nft | rft | dapo | grpo | drgrpo              (default nft)
-  --steps N               optimisation steps                           (default 120)
-  --seed N                seed of the run: data order, sampling        (default 1)
-  --max-staleness N       admission bound; 0 is strictly on-policy     (default 1)
-  --group-size N          responses per prompt                         (default 8)
-  --prompts-per-step N    groups per optimisation step                 (default 32)
-  --dataset PATH          train on a JSONL/Parquet file (verl/DAPO rows) instead of arithmetic
-  --target-accuracy X     stop once held-out accuracy reaches X        (default off)
-  --eval-every N          evaluate held-out accuracy every N steps     (default 10)
+${runFlagHelp()}
   --config FILE           YAML or JSON run configuration (see README)
-  --out DIR               where summary.json and metrics.jsonl go     (default runs/latest)
-  --metrics-port N        serve Prometheus metrics on /metrics         (default 9464; 0 = any free port)
   --no-metrics            do not serve metrics
   -h, --help              this text
 
-Writes DIR/summary.json (the run's outcome and accounting), DIR/metrics.jsonl (one line per step,
+Writes OUT/summary.json (the run's outcome and accounting), OUT/metrics.jsonl (one line per step,
 plus one per evaluation) and prints the summary as one JSON line last on stdout.`;
 
 export async function runCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      objective: { type: 'string' },
-      steps: { type: 'string' },
-      seed: { type: 'string' },
-      'max-staleness': { type: 'string' },
-      'group-size': { type: 'string' },
-      'prompts-per-step': { type: 'string' },
-      dataset: { type: 'string' },
-      'target-accuracy': { type: 'string' },
-      'eval-every': { type: 'string' },
+      ...runFlagOptions(),
       config: { type: 'string' },
-      out: { type: 'string' },
-      'metrics-port': { type: 'string' },
       'no-metrics': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -61,18 +41,7 @@ export async function runCommand(argv: string[]): Promise<void> {
     return;
   }
   const overrides: FlagOverrides = {
-    'objective.name': values.objective,
-    steps: integerFlag('--steps', values.steps),
-    seed: integerFlag('--seed', values.seed),
-    maxStaleness: integerFlag('--max-staleness', values['max-staleness']),
-    groupSize: integerFlag('--group-size', values['group-size']),
-    promptsPerStep: integerFlag('--prompts-per-step', values['prompts-per-step']),
-    'dataset.train': values.dataset,
-    'eval.targetAccuracy':
-      values['target-accuracy'] === undefined ? undefined : Number(values['target-accuracy']),
-    'eval.everySteps': integerFlag('--eval-every', values['eval-every']),
-    out: values.out,
-    metricsPort: integerFlag('--metrics-port', values['metrics-port']),
+    ...runFlagOverrides(values),
     metrics: values['no-metrics'] ? false : undefined,
   };
   const config = buildConfig(values.config, overrides);

@@ -81,7 +81,11 @@ export const runConfigSchema = z
     seed: z.number().int().min(0).default(1),
     steps: z.number().int().positive().default(1000),
     groupSize: z.number().int().min(2).default(8),
-    promptsPerStep: z.number().int().positive().default(32),
+    /**
+     * 16 groups (128 samples) per step: on the embedded default, twice as many half-size steps reach
+     * 0.9 held-out accuracy in about 80 s; 32 groups need ~300 steps of twice the cost, 8 are noisier.
+     */
+    promptsPerStep: z.number().int().positive().default(16),
     maxStaleness: z.number().int().min(0).default(1),
     objective: objectiveSchema.default(() => objectiveSchema.parse({})),
     dataset: datasetSchema.default(() => datasetSchema.parse({})),

@@ -1,12 +1,14 @@
 import type { Blobs } from '../bus/bus.js';
 import type { RunConfig } from '../config/run-config.js';
-import { EmbeddedPolicy } from '../engines/embedded/policy.js';
 import { loadOrBuildBase } from '../engines/embedded/pretrain.js';
-import { EmbeddedTrainer } from '../engines/embedded/trainer.js';
+import { ThreadedPolicy, ThreadedTrainer } from '../engines/embedded/threaded.js';
 import type { PolicyEngine } from '../engines/types.js';
 import { resolveObjective } from '../nft/index.js';
 
-/** Builds the embedded engines from the base checkpoint: one trainer, and a policy per generator. */
+/**
+ * Builds the embedded engines from the base checkpoint: one trainer, and a policy per generator, each
+ * in a thread of its own so that sampling, training and the actors use the cores at once.
+ */
 export async function createEmbeddedEngines(config: RunConfig, blobs: Blobs, log: (line: string) => void) {
   const base = await loadOrBuildBase({
     model: config.model,
@@ -15,7 +17,7 @@ export async function createEmbeddedEngines(config: RunConfig, blobs: Blobs, log
     log,
   });
   const params = resolveObjective(config.objective);
-  const trainer = await EmbeddedTrainer.create({
+  const trainer = await ThreadedTrainer.create({
     model: config.model,
     weights: base.weights,
     blobs,
@@ -28,7 +30,7 @@ export async function createEmbeddedEngines(config: RunConfig, blobs: Blobs, log
     trainer,
     base,
     policy: (seed: number) =>
-      EmbeddedPolicy.create({ model: config.model, weights: base.weights, blobs, seed }),
+      ThreadedPolicy.create({ model: config.model, weights: base.weights, blobs, seed }),
     dispose: (policies: PolicyEngine[]) => {
       trainer.dispose();
       for (const p of policies) p.dispose();

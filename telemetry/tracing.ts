@@ -38,8 +38,3 @@ export async function withSpanFrom<T>(
     span.end();
   }
 }
-
-/** Headers that carry the current context onwards (e.g. from a rollout to its scored message). */
-export function carryContext(headers: Headers): Headers {
-  return { ...headers };
-}

@@ -26,9 +26,28 @@ export async function createGenerator(deps: GeneratorDeps) {
   const { bus, config, metrics, policy } = deps;
   const consumer = await bus.consumer('tasks', consumerOptions(config, 'generator'));
   let latest: PolicyEvent | undefined = await bus.getState<PolicyEvent>('policy');
-  const unsubscribe = bus.on('policy', (event) => {
+  const offPolicy = bus.on('policy', (event) => {
     if (!latest || event.version > latest.version) latest = event;
   });
+  let runDone = (await bus.getState<{ phase: string }>('runState'))?.phase === 'done';
+  const offRunState = bus.on('runState', (state) => {
+    if (state.phase === 'done') runDone = true;
+  });
+
+  /** Once the learner is done, training tasks still queued have no use: they are settled as surplus. */
+  async function dropSurplus(work: Delivery<Task>[]): Promise<Delivery<Task>[]> {
+    if (!runDone) return work;
+    const keep: Delivery<Task>[] = [];
+    for (const t of work) {
+      if (t.data.kind !== 'train') keep.push(t);
+      else {
+        await bus.broadcast('dropped', { taskId: t.data.taskId, reason: 'surplus' });
+        metrics.groupsDropped.inc({ reason: 'surplus' });
+        await t.ack();
+      }
+    }
+    return keep;
+  }
 
   async function catchUp(required: number): Promise<boolean> {
     if (latest && latest.version > policy.version) await policy.load(latest);
@@ -101,8 +120,10 @@ export async function createGenerator(deps: GeneratorDeps) {
     );
   }
 
-  async function process(work: Delivery<Task>[]): Promise<void> {
-    for (const t of work) if (t.deliveryCount > 1) metrics.tasksRedelivered.inc();
+  async function process(fetched: Delivery<Task>[]): Promise<void> {
+    for (const t of fetched) if (t.deliveryCount > 1) metrics.tasksRedelivered.inc();
+    const work = await dropSurplus(fetched);
+    if (work.length === 0) return;
     const required = Math.max(...work.map((t) => t.data.minPolicyVersion));
     if (!(await catchUp(required))) {
       // The version this work was admitted at is not published yet; it will be shortly.
@@ -130,5 +151,11 @@ export async function createGenerator(deps: GeneratorDeps) {
       handBack: nakAll,
     }),
   });
-  return { machine, dispose: () => unsubscribe() };
+  return {
+    machine,
+    dispose: () => {
+      offPolicy();
+      offRunState();
+    },
+  };
 }

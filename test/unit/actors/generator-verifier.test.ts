@@ -116,6 +116,22 @@ describe('generator actor', () => {
     expect(dropped).toEqual(['t9:failed']);
     expect(await rollouts.fetch(10, 100)).toEqual([]);
   });
+
+  it('once the run is done, drops queued training tasks as surplus but still answers evaluations', async () => {
+    const policy = new ScriptedPolicy();
+    const { deps, rollouts } = await start(policy);
+    const dropped: string[] = [];
+    deps.bus.on('dropped', (e) => dropped.push(`${e.taskId}:${e.reason}`));
+    await deps.bus.broadcast('runState', { phase: 'done', reason: 'reached 1 steps' });
+    await tick();
+    await deps.bus.publish('tasks', task('t1'), 't1');
+    await deps.bus.publish('tasks', task('e1-0', { kind: 'eval', n: 1, evalRound: 1 }), 'e1-0');
+    const got = await fetchN(rollouts, 1);
+    await tick();
+    expect(got.map((d) => d.data.taskId)).toEqual(['e1-0']);
+    expect(dropped).toEqual(['t1:surplus']);
+    expect(policy.calls.flatMap((c) => c.prompts)).toHaveLength(1);
+  });
 });
 
 describe('verifier actor', () => {
