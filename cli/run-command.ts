@@ -85,6 +85,11 @@ export async function runAndRecord(config: RunConfig, quiet = false): Promise<Ru
         `${summary.wallSeconds}s; tasks ${summary.tasksDispatched} = trained ${summary.groupsTrained} + dropped ${summary.groupsDropped}, lost ${summary.lost}. ` +
         `Wrote ${join(config.out, 'summary.json')}`,
     );
+    const t = summary.targetReached;
+    if (t)
+      progress.message(
+        `target ${summary.targetAccuracy} reached: ${acc(t.accuracy)} at policy version ${t.policyVersion}, ${t.wallSeconds}s`,
+      );
   }
   return summary;
 }

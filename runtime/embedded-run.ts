@@ -51,7 +51,11 @@ export async function runEmbedded(config: RunConfig, observer: RunObserver = {})
   const wall = () => (performance.now() - started) / 1000;
 
   const offStep = bus.on('trained', (e) => observer.onStep?.(e, wall()));
-  const offEval = bus.on('evaluated', (e) => observer.onEval?.(e, wall()));
+  const evalSeconds = new Map<number, number>();
+  const offEval = bus.on('evaluated', (e) => {
+    evalSeconds.set(e.round, wall());
+    observer.onEval?.(e, wall());
+  });
 
   const learner = await createLearner({ ...deps('learner'), trainer: engines.trainer });
   const buffer = await createBuffer(deps('buffer'));
@@ -104,6 +108,8 @@ export async function runEmbedded(config: RunConfig, observer: RunObserver = {})
     ledger: ctx.ledger,
     stats: ctx.stats,
     evals: ctx.evals,
+    evalSeconds,
+    targetAccuracy: config.eval.targetAccuracy,
     heldOutSize: source.heldOut.length,
     wallSeconds: wall(),
     doneReason: ctx.doneReason ?? 'unknown',

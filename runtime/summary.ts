@@ -26,7 +26,11 @@ export interface RunSummary {
   stalenessMean: number;
   stalenessMax: number;
   doneReason: string;
-  evals: EvaluatedEvent[];
+  /** The early-stopping target (1 = off), and the first evaluation after training that reached it. */
+  targetAccuracy: number;
+  targetReached: { policyVersion: number; accuracy: number; wallSeconds: number | null } | null;
+  /** Every evaluation, with the wall time its result came in. */
+  evals: (EvaluatedEvent & { wallSeconds: number | null })[];
 }
 
 export function summarise(args: {
@@ -37,12 +41,21 @@ export function summarise(args: {
   ledger: TaskLedger;
   stats: TrainingStats;
   evals: EvaluatedEvent[];
+  /** Wall seconds at which each evaluation round's result came in. */
+  evalSeconds: Map<number, number>;
+  targetAccuracy: number;
   heldOutSize: number;
   wallSeconds: number;
   doneReason: string;
 }): RunSummary {
   const counts = args.ledger.counts();
-  const { stats, evals } = args;
+  const { stats } = args;
+  const evals = args.evals.map((e) => {
+    const seconds = args.evalSeconds.get(e.round);
+    return { ...e, wallSeconds: seconds === undefined ? null : round(seconds, 2) };
+  });
+  const reached =
+    args.targetAccuracy < 1 ? evals.find((e) => e.round > 0 && e.accuracy >= args.targetAccuracy) : undefined;
   return {
     runId: args.runId,
     objective: args.objective,
@@ -65,6 +78,10 @@ export function summarise(args: {
     stalenessMean: round(stats.samplesTrained > 0 ? stats.stalenessSum / stats.samplesTrained : 0, 4),
     stalenessMax: stats.stalenessMax,
     doneReason: args.doneReason,
+    targetAccuracy: args.targetAccuracy,
+    targetReached: reached
+      ? { policyVersion: reached.policyVersion, accuracy: reached.accuracy, wallSeconds: reached.wallSeconds }
+      : null,
     evals,
   };
 }
