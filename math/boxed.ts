@@ -7,14 +7,14 @@
 
 const BOX_COMMANDS = ['\\boxed', '\\fbox'] as const;
 
-/** Content of the last *complete* `\boxed{...}` (or `\fbox{...}`) in `text`, or null. */
-export function lastBoxed(text: string): string | null {
-  let last: string | null = null;
+/** Every complete `\boxed{...}` / `\fbox{...}` in `text`: its content and where it starts and ends. */
+export function allBoxed(text: string): { body: string; start: number; end: number }[] {
+  const out: { body: string; start: number; end: number }[] = [];
   let from = 0;
   const nextBoxEnd = boxCommandScanner(text);
   for (;;) {
     const end = nextBoxEnd(from);
-    if (end === null) return last;
+    if (end === null) return out;
     let i = end;
     while (i < text.length && isSpace(text.charCodeAt(i))) i++;
     if (text[i] !== '{') {
@@ -22,10 +22,33 @@ export function lastBoxed(text: string): string | null {
       continue;
     }
     const close = matchingBrace(text, i);
-    if (close === -1) return last; // unclosed (e.g. a truncated response): nothing complete after it
-    last = text.slice(i + 1, close);
+    if (close === -1) return out; // unclosed (e.g. a truncated response): nothing complete after it
+    out.push({ body: text.slice(i + 1, close), start: text.lastIndexOf('\\', end), end: close + 1 });
     from = close + 1;
   }
+}
+
+/** Content of the last complete box, or null. */
+export function lastBoxed(text: string): string | null {
+  return allBoxed(text).at(-1)?.body ?? null;
+}
+
+/** Words that join several boxed answers into one list: `\boxed{2} and \boxed{3}` → `2, 3`. */
+const JOINERS = new Set(['and', 'or', ',', '$', '$,', ',$', '$$']);
+
+/** The last box, with the boxes before it that only joiners separate from it, as one list. */
+export function boxedAnswers(text: string): string | null {
+  const boxes = allBoxed(text);
+  const last = boxes.at(-1);
+  if (!last) return null;
+  const parts = [last.body];
+  for (let k = boxes.length - 2; k >= 0; k--) {
+    const between = text.slice((boxes[k] as { end: number }).end, (boxes[k + 1] as { start: number }).start);
+    const words = between.split(/\s+/).filter((w) => w.length > 0);
+    if (words.length === 0 || !words.every((w) => JOINERS.has(w))) break;
+    parts.unshift((boxes[k] as { body: string }).body);
+  }
+  return parts.join(', ');
 }
 
 /** Index of the `}` closing the `{` at `open`, or -1 when the group is unclosed. */

@@ -1,15 +1,23 @@
-import { lastBoxed } from './boxed.js';
-import { stripTrailingDots } from './normalize.js';
+import { boxedAnswers } from './boxed.js';
+import { normalizeAnswer } from './normalize.js';
 
 /**
- * - `default`: the last `\boxed{}`, else the last `Answer: ...` line, else the rest of the line after
- *   the last `=`, else the last number.
- * - `strict-box`: only a `\boxed{}` within the last `STRICT_BOX_WINDOW` characters (DAPO's rule).
+ * The final answer in a response, by priority (Math-Verify's order):
+ * 1. the last `\boxed{}` / `\fbox{}` (with `\boxed{2} and \boxed{3}` read as the list `2, 3`);
+ * 2. after the last "answer" marker: `Answer:`, `final answer is`, `the answer is` (also `réponse`,
+ *    `答案`, `الإجابة`, `उत्तर`): the math in it, the value after its last `=`, or its first number;
+ * 3. the whole response, when it is an answer and not prose (`\\frac{1}{2}`, `10 square units`);
+ * 4. the last display or inline math: `$$…$$`, `\[…\]`, `\(…\)`, `$…$`;
+ * 5. the last number (integers, decimals with point or comma, thousands groups, `a/b`, `\frac`, `%`).
+ *
+ * `strict-box`: only a `\boxed{}` within the last `STRICT_BOX_WINDOW` characters (DAPO's rule).
+ * Only the last `MAX_RESPONSE_CHARS` characters are read: the answer is at the end, and work stays
+ * bounded. Every scan is linear; no pattern can backtrack catastrophically.
  */
 export type ExtractMode = 'default' | 'strict-box';
 export const EXTRACT_MODES: readonly ExtractMode[] = ['default', 'strict-box'];
 
-export type ExtractionSource = 'boxed' | 'answer-line' | 'equals' | 'last-number';
+export type ExtractionSource = 'boxed' | 'answer-marker' | 'whole' | 'math' | 'last-number';
 
 export interface ExtractedAnswer {
   /** Trimmed, without surrounding `$` and trailing full stops; not otherwise normalised. */
@@ -17,20 +25,17 @@ export interface ExtractedAnswer {
   source: ExtractionSource;
 }
 
-/** Only the tail of a response is considered: the final answer is at the end, and work stays bounded. */
 export const MAX_RESPONSE_CHARS = 10_000;
-/** strict-box looks for the box only in this many final characters. */
 export const STRICT_BOX_WINDOW = 300;
 
 export function extractAnswer(response: string, mode: ExtractMode = 'default'): ExtractedAnswer | null {
-  if (mode === 'strict-box') {
-    return candidate(lastBoxed(response.slice(-STRICT_BOX_WINDOW)), 'boxed');
-  }
+  if (mode === 'strict-box') return candidate(boxedAnswers(response.slice(-STRICT_BOX_WINDOW)), 'boxed');
   const text = response.length > MAX_RESPONSE_CHARS ? response.slice(-MAX_RESPONSE_CHARS) : response;
   return (
-    candidate(lastBoxed(text), 'boxed') ??
-    candidate(lastAnswerLine(text), 'answer-line') ??
-    candidate(afterLastEquals(text), 'equals') ??
+    candidate(boxedAnswers(text), 'boxed') ??
+    candidate(afterAnswerMarker(text), 'answer-marker') ??
+    candidate(bareAnswer(text), 'whole') ??
+    candidate(lastMath(text), 'math') ??
     candidate(lastNumber(text), 'last-number')
   );
 }
@@ -38,64 +43,143 @@ export function extractAnswer(response: string, mode: ExtractMode = 'default'): 
 function candidate(raw: string | null, source: ExtractionSource): ExtractedAnswer | null {
   if (raw === null) return null;
   const text = clean(raw);
-  return text.length > 0 ? { text, source } : null;
+  return normalizeAnswer(text).length > 0 ? { text, source } : null;
 }
 
-/** Trim, drop `$` delimiters at either end, and trailing full stops (repeatedly, in any order). */
+/** Trim; drop `$`, `**` and brackets of emphasis at either end, and trailing full stops. */
 function clean(raw: string): string {
   let s = raw.trim();
   for (;;) {
     const before = s;
-    s = stripTrailingDots(s).trim();
-    if (s.startsWith('$')) s = s.slice(1).trim();
-    if (s.endsWith('$')) s = s.slice(0, -1).trim();
+    while (s.endsWith('.') || s.endsWith('。')) s = s.slice(0, -1).trimEnd();
+    for (const d of ['$', '**']) {
+      if (s.startsWith(d)) s = s.slice(d.length).trim();
+      if (s.endsWith(d)) s = s.slice(0, -d.length).trim();
+    }
     if (s === before) return s;
   }
 }
 
-/**
- * The rest of the line after the last `Answer:` (case-insensitive; markdown `**Answer:**` and
- * `Final Answer:` included). Later occurrences with nothing after them are skipped.
- */
-function lastAnswerLine(text: string): string | null {
+const MARKERS = [
+  'final answer is',
+  'answer is',
+  'answer:',
+  'réponse est',
+  'réponse :',
+  'réponse:',
+  '答案：',
+  '答案:',
+  'الإجابة',
+  'उत्तर',
+];
+
+function afterAnswerMarker(text: string): string | null {
   const lower = text.toLowerCase();
-  let at = lower.lastIndexOf('answer');
-  while (at !== -1) {
-    let i = skip(lower, at + 'answer'.length, ' \t*');
-    if (lower[i] === ':') {
-      i = skip(lower, i + 1, ' \t*');
-      const line = restOfLine(text, i);
-      if (clean(line).length > 0) return line;
+  let best = -1;
+  let length = 0;
+  for (const m of MARKERS) {
+    const at = lower.lastIndexOf(m);
+    if (at > best) {
+      best = at;
+      length = m.length;
     }
-    at = at === 0 ? -1 : lower.lastIndexOf('answer', at - 1);
   }
-  return null;
+  if (best === -1) return null;
+  const segment = firstSentence(text.slice(best + length).replace(/^[\s*:：]+/, ''));
+  if (segment.length === 0) return null;
+  const math = lastMath(segment);
+  if (math !== null) return math;
+  const eq = segment.lastIndexOf('=');
+  const tail = eq === -1 ? segment : segment.slice(eq + 1);
+  return firstNumber(tail) ?? segment;
 }
 
-function afterLastEquals(text: string): string | null {
-  const at = text.lastIndexOf('=');
-  return at === -1 ? null : restOfLine(text, at + 1);
+const BARE_MAX_CHARS = 300;
+
+function bareAnswer(text: string): string | null {
+  const s = text.trim();
+  if (s.length === 0 || s.length > BARE_MAX_CHARS || s.includes('\n') || s.includes('?')) return null;
+  const words = proseWords(s);
+  // Words after a value are units (`10 square units`); words before it are a sentence (`we get 7`).
+  const startsWithValue = /^[-+\d.\\($[{|]/.test(s);
+  return (words <= 1 || (words === 2 && startsWithValue)) && !/[^\t -\u024f°]/.test(s) ? s : null;
+}
+
+/** Words of two letters or more that are not LaTeX commands or `\text{}` content. */
+function proseWords(s: string): number {
+  const plain = s.replace(/\\(?:text|mathrm|textbf|mbox)\{[^{}]*\}/g, ' ');
+  let count = 0;
+  for (const m of plain.matchAll(/(?<![\\a-zA-Z])[a-zA-Z]{2,}/g)) if (m[0] !== 'and') count++;
+  return count;
+}
+
+/** Up to the end of the line, or a full stop that ends a sentence (not a decimal point). */
+function firstSentence(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (c === '\n' || c === '。') return s.slice(0, i).trim();
+    if (c === '.' && !isDigit(s.charAt(i + 1))) return s.slice(0, i).trim();
+  }
+  return s.trim();
+}
+
+/** The last `$$…$$`, `\[…\]`, `\(…\)` or `$…$` (whichever ends last). */
+function lastMath(text: string): string | null {
+  let best: { end: number; body: string } | null = null;
+  for (const [open, close] of [
+    ['$$', '$$'],
+    ['\\[', '\\]'],
+    ['\\(', '\\)'],
+  ] as const) {
+    const end = text.lastIndexOf(close);
+    if (end <= 0) continue;
+    const start = text.lastIndexOf(open, end - 1);
+    if (start === -1 || start + open.length > end) continue;
+    if (!best || end > best.end) best = { end, body: text.slice(start + open.length, end) };
+  }
+  const dollars: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text.charAt(i) === '$' && text.charAt(i - 1) !== '\\') dollars.push(i);
+  }
+  if (dollars.length >= 2 && dollars.length % 2 === 0) {
+    const end = dollars[dollars.length - 1] as number;
+    const start = dollars[dollars.length - 2] as number;
+    if (!best || end > best.end) best = { end, body: text.slice(start + 1, end) };
+  }
+  if (!best || best.body.trim().length === 0) return null;
+  // Dollar signs used as currency pair up into "math" that is prose: keep its number.
+  if (proseWords(best.body) >= 2 || best.body.includes('?')) return lastNumber(best.body);
+  // Worked math ends in its result: `3 + 4 = 7` → `7`.
+  const eq = best.body.lastIndexOf('=');
+  return eq !== -1 && best.body.slice(eq + 1).trim().length > 0 ? best.body.slice(eq + 1) : best.body;
 }
 
 /**
- * Integers, decimals, thousands groups and `a/b`. A `-` is a sign only where it cannot be a minus
- * (not after a word character or a closing bracket). No nested quantifiers: the scan is linear.
+ * Numbers in prose: `-3`, `1,234`, `0,30` (decimal comma), `3.5`, `3/4`, `25%`, `\frac{2}{5}`. A `-` is a
+ * sign only where it cannot be a minus (not after a word character or a closing bracket).
  */
-const NUMBER = /(?:(?<![\w)}\]])-)?(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?:\/\d+(?:\.\d+)?)?/g;
+const NUMBER = /\\frac\{-?\d+\}\{\d+\}|(?:(?<![\w)}\]])-)?(?<![\w.,])\d+(?:,\d{3})*(?:[.,]\d+)?(?:\/\d+)?%?/g;
+
+function numbers(text: string): string[] {
+  return [...text.matchAll(NUMBER)].map((m) => decimalComma(m[0]));
+}
+
+/** `0,30` is a decimal comma; `1,234` a thousands group. */
+function decimalComma(s: string): string {
+  const at = s.lastIndexOf(',');
+  return at !== -1 && s.length - at - 1 !== 3 && !s.includes('.')
+    ? `${s.slice(0, at)}.${s.slice(at + 1)}`
+    : s;
+}
 
 function lastNumber(text: string): string | null {
-  let last: string | null = null;
-  for (const m of text.matchAll(NUMBER)) last = m[0];
-  return last;
+  return numbers(text).at(-1) ?? null;
 }
 
-function restOfLine(text: string, from: number): string {
-  const nl = text.indexOf('\n', from);
-  return text.slice(from, nl === -1 ? text.length : nl);
+function firstNumber(text: string): string | null {
+  return numbers(text)[0] ?? null;
 }
 
-function skip(s: string, from: number, chars: string): number {
-  let i = from;
-  while (i < s.length && chars.includes(s.charAt(i))) i++;
-  return i;
+function isDigit(c: string): boolean {
+  return c >= '0' && c <= '9';
 }

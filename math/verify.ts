@@ -1,12 +1,16 @@
+import { boxedAnswers } from './boxed.js';
+import { goldChoice, responseChoice } from './choice.js';
 import { answersEquivalent } from './equivalence.js';
-import { type ExtractMode, extractAnswer } from './extract.js';
+import { type ExtractMode, extractAnswer, MAX_RESPONSE_CHARS } from './extract.js';
 import { normalizeAnswer } from './normalize.js';
 
 export type VerifyMode = ExtractMode;
 
 export interface VerifyOptions {
-  /** `default` (lenient extraction chain) or `strict-box` (a `\boxed{}` near the end, DAPO-style). */
+  /** `default` (extraction by priority) or `strict-box` (a `\boxed{}` near the end, DAPO-style). */
   mode?: VerifyMode;
+  /** Time budget of one call in milliseconds (checked between comparisons and evaluation points). */
+  budgetMs?: number;
 }
 
 /**
@@ -15,8 +19,9 @@ export interface VerifyOptions {
  * - `mismatch`: an answer was extracted and is not equivalent.
  * - `no-answer`: nothing could be extracted (in strict-box: no complete `\boxed{}` near the end).
  * - `invalid-gold`: the gold answer is empty after normalisation; nothing can match it.
+ * - `timeout`: the time budget ran out before the answers could be shown equal.
  */
-export const VERIFY_REASONS = ['match', 'mismatch', 'no-answer', 'invalid-gold'] as const;
+export const VERIFY_REASONS = ['match', 'mismatch', 'no-answer', 'invalid-gold', 'timeout'] as const;
 export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
 export interface VerifyResult {
@@ -26,12 +31,47 @@ export interface VerifyResult {
   reason: VerifyReason;
 }
 
-/** Scores one response against a gold answer. Pure and bounded (see `MAX_RESPONSE_CHARS`). */
+export const DEFAULT_BUDGET_MS = 100;
+/** A gold answer longer than this is cut to its end, like a response. */
+const MAX_GOLD_CHARS = 2_000;
+
+/**
+ * Scores one response against a gold answer. Never throws; reads at most the last
+ * `MAX_RESPONSE_CHARS` of the response; stops comparing once the budget is spent.
+ */
 export function verify(response: string, gold: string, opts: VerifyOptions = {}): VerifyResult {
-  const found = extractAnswer(response, opts.mode ?? 'default');
-  const extracted = found?.text ?? null;
-  if (normalizeAnswer(gold).length === 0) return { correct: false, extracted, reason: 'invalid-gold' };
+  const deadline = performance.now() + (opts.budgetMs ?? DEFAULT_BUDGET_MS);
+  const tail = response.length > MAX_RESPONSE_CHARS ? response.slice(-MAX_RESPONSE_CHARS) : response;
+  const goldText = goldAnswer(gold.length > MAX_GOLD_CHARS ? gold.slice(-MAX_GOLD_CHARS) : gold);
+  if (normalizeAnswer(goldText).length === 0) {
+    return {
+      correct: false,
+      extracted: extractAnswer(tail, opts.mode)?.text ?? null,
+      reason: 'invalid-gold',
+    };
+  }
+  const letter = opts.mode === 'strict-box' ? null : goldChoice(goldText);
+  if (letter) {
+    const chosen = responseChoice(tail);
+    if (chosen) return result(chosen === letter, chosen);
+  }
+  const extracted = extractAnswer(tail, opts.mode)?.text ?? null;
   if (extracted === null) return { correct: false, extracted, reason: 'no-answer' };
-  const correct = answersEquivalent(extracted, gold);
+  let correct: boolean;
+  try {
+    correct = answersEquivalent(extracted, goldText, deadline);
+  } catch {
+    correct = false;
+  }
+  if (!correct && performance.now() > deadline) return { correct, extracted, reason: 'timeout' };
+  return result(correct, extracted);
+}
+
+function result(correct: boolean, extracted: string): VerifyResult {
   return { correct, extracted, reason: correct ? 'match' : 'mismatch' };
+}
+
+/** A gold answer written as a solution keeps only its boxed answer(s). */
+function goldAnswer(gold: string): string {
+  return boxedAnswers(gold) ?? gold;
 }

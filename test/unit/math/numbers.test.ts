@@ -52,12 +52,17 @@ describe('parseRational', () => {
 describe('normalizeAnswer', () => {
   it.each([
     [' $46$. ', '46'],
-    ['x = 46', '46'],
-    ['\\left( 3, \\frac{\\pi}{2} \\right)', '(3,\\frac{\\pi}{2})'],
-    ['\\dfrac{1}{2}', '\\frac{1}{2}'],
+    ['\\left( 3, \\frac{\\pi}{2} \\right)', '( 3, \\frac{\\pi}{2} )'],
+    ['\\dfrac{1}{2} + \\tfrac13', '\\frac{1}{2} + \\frac13'],
     ['10\\,000', '10000'],
-    ['a \\rightarrow b', 'a\\rightarrowb'],
-    ['x+y=3', 'x+y=3'],
+    ['11,\\! 111,\\! 100', '11,111,100'],
+    ['a \\rightarrow b', 'a \\rightarrow b'],
+    ['10\\text{ cm}^{2}', '10 cm^{2}'],
+    ['\\\\frac{1}{2}', '\\frac{1}{2}'],
+    ['\\$10\\%', '10%'],
+    ['\\frac{\\sqrt3}{3} \\approx 0.577', '\\frac{\\sqrt3}{3}'],
+    ['1 \\\\ 2', '1 \\\\ 2'],
+    ['4210_{7}', '4210_7'],
   ])('%j → %j', (raw, out) => {
     expect(normalizeAnswer(raw)).toBe(out);
   });

@@ -1,0 +1,396 @@
+import { type MathNode, parse as parseMathjs } from 'mathjs';
+
+/**
+ * LaTeX and plain-text math → an expression mathjs can evaluate (complex numbers included).
+ *
+ * A small recursive-descent parser reads the notations answers use (`\frac12`, `\sqrt[3]{x}`,
+ * `2x(x+1)`, `\sin^2 x`, `90^\circ`, `v_{0}`, `|x|`, `n!`) and writes them out with every operator
+ * explicit, which mathjs then parses and compiles: mathjs is the evaluator, not our own code.
+ * Variables are renamed (`x` → `v_x`) so they never collide with mathjs names (`gamma`, `E`);
+ * `i`/`I` are the imaginary unit, `e` is Euler's number, `\pi` is π.
+ */
+
+export interface Expression {
+  /** Evaluates at a point: one value per variable in `variables`. */
+  evaluate(point: Record<string, number>): Complex | null;
+  variables: string[];
+  /** Fewest decimals of any decimal literal in it (`1.414` → 3), or null without one. */
+  decimals: number | null;
+}
+
+export interface Complex {
+  re: number;
+  im: number;
+}
+
+/** Inputs longer than this are not parsed: answers are short; this bounds time and recursion. */
+export const MAX_EXPRESSION_CHARS = 400;
+const MAX_DEPTH = 40;
+
+const FUNCTIONS: Record<string, string> = {
+  sin: 'sin',
+  cos: 'cos',
+  tan: 'tan',
+  sec: 'sec',
+  csc: 'csc',
+  cot: 'cot',
+  arcsin: 'asin',
+  arccos: 'acos',
+  arctan: 'atan',
+  sinh: 'sinh',
+  cosh: 'cosh',
+  tanh: 'tanh',
+  ln: 'log',
+  log: 'log10',
+  exp: 'exp',
+  sqrt: 'sqrt',
+  abs: 'abs',
+};
+const GREEK = new Set([
+  'alpha',
+  'beta',
+  'gamma',
+  'delta',
+  'epsilon',
+  'varepsilon',
+  'zeta',
+  'eta',
+  'theta',
+  'vartheta',
+  'iota',
+  'kappa',
+  'lambda',
+  'mu',
+  'nu',
+  'xi',
+  'rho',
+  'sigma',
+  'tau',
+  'upsilon',
+  'phi',
+  'varphi',
+  'chi',
+  'psi',
+  'omega',
+]);
+const TIMES = new Set(['cdot', 'times', 'ast']);
+
+type Token =
+  | { t: 'num'; v: string }
+  | { t: 'id'; v: string }
+  | { t: 'cmd'; v: string }
+  | { t: 'op'; v: string };
+
+class ParseError extends Error {}
+
+/** Tokens of a normalised answer; `null` where something is not math (words, stray symbols). */
+function tokenize(s: string): Token[] | null {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const c = s.charAt(i);
+    if (c === ' ') {
+      i++;
+    } else if (isDigit(c) || (c === '.' && isDigit(s.charAt(i + 1)))) {
+      let j = i;
+      while (j < s.length && isDigit(s.charAt(j))) j++;
+      if (s.charAt(j) === '.' && isDigit(s.charAt(j + 1))) {
+        j++;
+        while (j < s.length && isDigit(s.charAt(j))) j++;
+      }
+      out.push({ t: 'num', v: s.slice(i, j) });
+      i = j;
+    } else if (c === '\\') {
+      let j = i + 1;
+      while (j < s.length && isLetter(s.charAt(j))) j++;
+      if (j === i + 1) {
+        // \{ \} \| are brackets; anything else escaped is not math we read.
+        const n = s.charAt(i + 1);
+        if (n === '{' || n === '}') out.push({ t: 'op', v: n === '{' ? '(' : ')' });
+        else if (n === '|') out.push({ t: 'op', v: '|' });
+        else return null;
+        i += 2;
+      } else {
+        out.push({ t: 'cmd', v: s.slice(i + 1, j) });
+        i = j;
+      }
+    } else if (isLetter(c)) {
+      out.push({ t: 'id', v: c });
+      i++;
+    } else if ('+-*/^!_(){}[]|'.includes(c)) {
+      out.push({ t: 'op', v: c === '[' ? '(' : c === ']' ? ')' : c });
+      i++;
+    } else {
+      return null;
+    }
+  }
+  return out;
+}
+
+class Parser {
+  private pos = 0;
+  private depth = 0;
+  readonly variables = new Set<string>();
+  decimals: number | null = null;
+
+  constructor(private readonly tokens: Token[]) {}
+
+  parseAll(): string {
+    const e = this.sum();
+    if (this.pos < this.tokens.length) throw new ParseError('trailing input');
+    return e;
+  }
+
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  private isOp(v: string): boolean {
+    const t = this.peek();
+    return t?.t === 'op' && t.v === v;
+  }
+
+  private expectOp(v: string): void {
+    if (!this.isOp(v)) throw new ParseError(`expected ${v}`);
+    this.pos++;
+  }
+
+  private enter(): void {
+    if (++this.depth > MAX_DEPTH) throw new ParseError('too deeply nested');
+  }
+
+  private sum(): string {
+    this.enter();
+    let e = this.product();
+    while (this.isOp('+') || this.isOp('-')) {
+      const op = (this.tokens[this.pos++] as Token).v;
+      e = `(${e} ${op} ${this.product()})`;
+    }
+    this.depth--;
+    return e;
+  }
+
+  private product(): string {
+    let e = this.unary();
+    for (;;) {
+      const t = this.peek();
+      if (t?.t === 'op' && (t.v === '*' || t.v === '/')) {
+        this.pos++;
+        e = `(${e} ${t.v} ${this.unary()})`;
+      } else if (t?.t === 'cmd' && (TIMES.has(t.v) || t.v === 'div')) {
+        this.pos++;
+        e = `(${e} ${t.v === 'div' ? '/' : '*'} ${this.unary()})`;
+      } else if (t && this.startsPrimary(t)) {
+        e = `(${e} * ${this.power()})`; // juxtaposition: 2x, 2(x+1), x\sqrt2
+      } else return e;
+    }
+  }
+
+  private startsPrimary(t: Token): boolean {
+    if (t.t === 'num' || t.t === 'id') return true;
+    if (t.t === 'op') return t.v === '(' || t.v === '{';
+    return t.v !== 'div' && !TIMES.has(t.v);
+  }
+
+  private unary(): string {
+    if (this.isOp('-')) {
+      this.pos++;
+      return `(-${this.unary()})`;
+    }
+    if (this.isOp('+')) {
+      this.pos++;
+      return this.unary();
+    }
+    return this.power();
+  }
+
+  private power(): string {
+    let base = this.postfix();
+    if (this.isOp('^')) {
+      this.pos++;
+      const t = this.peek();
+      if (t?.t === 'cmd' && t.v === 'circ') {
+        this.pos++;
+        return `(${base} * pi / 180)`;
+      }
+      base = `(${base} ^ ${this.exponent()})`;
+    }
+    return base;
+  }
+
+  /** `^{...}` a group, `^10` / `^-1` / `^x` the next unary (plain `2^10` is far commoner than LaTeX `x^23`). */
+  private exponent(): string {
+    if (this.isOp('{') && this.isCircGroup()) {
+      this.pos += 3;
+      return '(pi / 180)';
+    }
+    return this.unary();
+  }
+
+  private isCircGroup(): boolean {
+    const a = this.tokens[this.pos + 1];
+    const b = this.tokens[this.pos + 2];
+    return a?.t === 'cmd' && a.v === 'circ' && b?.t === 'op' && b.v === '}';
+  }
+
+  private postfix(): string {
+    let e = this.primary();
+    while (this.isOp('!')) {
+      this.pos++;
+      e = `factorial(${e})`;
+    }
+    return e;
+  }
+
+  /** A `{group}`, or in LaTeX shorthand (`\frac12`) a single digit or letter. */
+  private argument(): string {
+    if (this.isOp('{')) return this.primary();
+    const t = this.peek();
+    if (t?.t === 'num') {
+      this.pos++;
+      if (t.v.length > 1) this.tokens.splice(this.pos, 0, { t: 'num', v: t.v.slice(1) });
+      return this.number(t.v.charAt(0));
+    }
+    return this.primary();
+  }
+
+  private number(v: string): string {
+    const dot = v.indexOf('.');
+    if (dot !== -1) this.decimals = Math.min(this.decimals ?? Infinity, v.length - dot - 1);
+    return v.startsWith('.') ? `0${v}` : v;
+  }
+
+  private primary(): string {
+    this.enter();
+    const t = this.tokens[this.pos++];
+    if (!t) throw new ParseError('unexpected end');
+    let e: string;
+    if (t.t === 'num') e = this.number(t.v);
+    else if (t.t === 'id') e = this.identifier(t.v);
+    else if (t.t === 'op') {
+      if (t.v === '(' || t.v === '{') {
+        e = `(${this.sum()})`;
+        this.expectOp(t.v === '(' ? ')' : '}');
+      } else if (t.v === '|') {
+        e = `abs(${this.sum()})`;
+        this.expectOp('|');
+      } else throw new ParseError(`unexpected ${t.v}`);
+    } else e = this.command(t.v);
+    this.depth--;
+    return e;
+  }
+
+  private identifier(letter: string): string {
+    if (letter === 'i' || letter === 'I') return 'i';
+    if (letter === 'e') return 'e';
+    let name = letter;
+    if (this.isOp('_')) {
+      this.pos++;
+      const sub = this.peek();
+      if (this.isOp('{')) {
+        this.pos++;
+        let s = '';
+        while (!this.isOp('}')) {
+          const p = this.tokens[this.pos++];
+          if (!p || (p.t !== 'num' && p.t !== 'id')) throw new ParseError('bad subscript');
+          s += p.v;
+        }
+        this.pos++;
+        name += `_${s}`;
+      } else if (sub && (sub.t === 'num' || sub.t === 'id')) {
+        this.pos++;
+        name += `_${sub.v}`;
+      } else throw new ParseError('bad subscript');
+    }
+    this.variables.add(name);
+    return `v_${name}`;
+  }
+
+  private command(name: string): string {
+    if (name === 'pi') return 'pi';
+    if (name === 'infty') return 'Infinity';
+    if (GREEK.has(name)) {
+      this.variables.add(name);
+      return `v_${name}`;
+    }
+    if (name === 'frac') return `(${this.argument()} / ${this.argument()})`;
+    if (name === 'sqrt') {
+      if (this.isOp('(') && this.tokens[this.pos]?.v === '(' && this.peekBracket()) {
+        this.pos++;
+        const n = this.sum();
+        this.expectOp(')');
+        return `nthRoot(${this.argument()}, ${n})`;
+      }
+      return `sqrt(${this.argument()})`;
+    }
+    const fn = FUNCTIONS[name];
+    if (fn) {
+      let power: string | null = null;
+      if (this.isOp('^')) {
+        this.pos++;
+        power = this.exponent();
+      }
+      const arg = this.isOp('(') ? this.primary() : this.power();
+      return power ? `(${fn}(${arg}) ^ ${power})` : `${fn}(${arg})`;
+    }
+    throw new ParseError(`unknown command \\${name}`);
+  }
+
+  /** `\sqrt[3]{x}`: the tokenizer turned `[` into `(`; an index is followed by a `{` group. */
+  private peekBracket(): boolean {
+    let depth = 0;
+    for (let j = this.pos; j < this.tokens.length; j++) {
+      const t = this.tokens[j] as Token;
+      if (t.t !== 'op') continue;
+      if (t.v === '(') depth++;
+      if (t.v === ')' && --depth === 0) return this.tokens[j + 1]?.v === '{';
+    }
+    return false;
+  }
+}
+
+/** Parses a normalised answer as an expression; null when it is not one. */
+export function parseExpression(s: string): Expression | null {
+  if (s.length === 0 || s.length > MAX_EXPRESSION_CHARS) return null;
+  const tokens = tokenize(s);
+  if (!tokens || tokens.length === 0) return null;
+  const parser = new Parser(tokens);
+  let node: MathNode;
+  try {
+    node = parseMathjs(parser.parseAll());
+  } catch {
+    return null;
+  }
+  const code = node.compile();
+  const variables = [...parser.variables].sort();
+  return {
+    variables,
+    decimals: parser.decimals,
+    evaluate(point) {
+      const scope: Record<string, number> = {};
+      for (const v of variables) scope[`v_${v}`] = point[v] ?? Number.NaN;
+      try {
+        return toComplex(code.evaluate(scope));
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+function toComplex(value: unknown): Complex | null {
+  if (typeof value === 'number') return Number.isNaN(value) ? null : { re: value, im: 0 };
+  if (value && typeof value === 'object' && 're' in value && 'im' in value) {
+    const { re, im } = value as Complex;
+    return Number.isNaN(re) || Number.isNaN(im) ? null : { re, im };
+  }
+  return null;
+}
+
+function isDigit(c: string): boolean {
+  return c >= '0' && c <= '9';
+}
+
+function isLetter(c: string): boolean {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
