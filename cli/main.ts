@@ -3,11 +3,14 @@ import { ConfigError } from '../config/run-config.js';
 import { compareCommand, compareHelp } from './compare-command.js';
 import { pretrainCommand, pretrainHelp } from './pretrain-command.js';
 import { runCommand, runHelp } from './run-command.js';
+import { verifyCommand, verifyHelp } from './verify-command.js';
 
-const commands: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
+/** A command resolves to its exit status (a number), or to anything else for 0. */
+const commands: Record<string, { run: (argv: string[]) => Promise<unknown>; help: string }> = {
   run: { run: runCommand, help: runHelp },
   pretrain: { run: pretrainCommand, help: pretrainHelp },
   compare: { run: compareCommand, help: compareHelp },
+  verify: { run: verifyCommand, help: verifyHelp },
 };
 
 const usage = `nft-train — Negative-aware Fine-Tuning for math reasoning, as an actor pipeline
@@ -18,6 +21,7 @@ Commands:
   run        train (the embedded default: all actors in one process, tiny policy, arithmetic task)
   pretrain   build the mediocre base checkpoint the embedded run starts from
   compare    run several objectives over seeds; write an accuracy plot and a table
+  verify     check answers with the math verifier (one pair, or a JSONL file)
 
 Run 'nft-train <command> --help' for a command's options.`;
 
@@ -33,8 +37,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await command.run(rest);
-    return 0;
+    const status = await command.run(rest);
+    return typeof status === 'number' ? status : 0;
   } catch (err) {
     if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(

@@ -108,6 +108,16 @@ export const runConfigSchema = z
       })
       .strict()
       .default(() => ({ everySteps: 20, targetAccuracy: 0.9 })),
+    /** How the verifier scores: strict-box (DAPO) for the data sources listed, default extraction otherwise. */
+    verify: z
+      .object({
+        /** `data_source` values (or prefixes ending in `*`) scored in strict-box mode, e.g. `math_dapo`. */
+        strictBoxSources: z.array(z.string().min(1)).default([]),
+        /** Time budget of one verification in milliseconds. */
+        budgetMs: z.number().positive().default(100),
+      })
+      .strict()
+      .default(() => ({ strictBoxSources: [], budgetMs: 100 })),
     generators: z.number().int().positive().default(1),
     verifiers: z.number().int().positive().default(1),
     checkpointEvery: z.number().int().min(0).default(0),

@@ -113,12 +113,15 @@ function percentEqual(a: string, b: string, deadline: number): boolean {
   );
 }
 
-/** `x = 3`, `f(x) = 2x + 3`, `v_0 = …` → the right side; anything else unchanged. */
+/** `x = 3`, `f(x) = 2x + 3`, `v_0 = …`, worked arithmetic `3 + 4 = 7` → the right side; else unchanged. */
 function rightSide(s: string): string {
   const parts = splitTop(s, '=');
-  if (parts.length !== 2) return s;
+  if (parts.length < 2) return s;
+  const last = parts.at(-1) as string;
   const lhs = (parts[0] as string).replace(/\s/g, '');
-  return /^[a-zA-Z](_\{?\w+\}?)?(\([a-z]\))?$/.test(lhs) ? (parts[1] as string) : s;
+  if (parts.length === 2 && /^[a-zA-Z](_\{?\w+\}?)?(\([a-z]\))?$/.test(lhs)) return last;
+  const worked = parts.map((p) => parseExpression(p));
+  return worked.every((e) => e !== null && e.variables.length === 0) ? last : s;
 }
 
 /** Exact numbers, mixed numbers included: `1 1/2`, `2\\frac58`, `918\\frac{1}{2}`. */

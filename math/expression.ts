@@ -171,17 +171,24 @@ class Parser {
   }
 
   private product(): string {
+    let start = this.pos;
     let e = this.unary();
+    const bareNumber = () => this.pos - start === 1 && this.tokens[start]?.t === 'num';
     for (;;) {
       const t = this.peek();
       if (t?.t === 'op' && (t.v === '*' || t.v === '/')) {
         this.pos++;
+        start = this.pos;
         e = `(${e} ${t.v} ${this.unary()})`;
       } else if (t?.t === 'cmd' && (TIMES.has(t.v) || t.v === 'div')) {
         this.pos++;
+        start = this.pos;
         e = `(${e} ${t.v === 'div' ? '/' : '*'} ${this.unary()})`;
       } else if (t && this.startsPrimary(t)) {
-        e = `(${e} * ${this.power()})`; // juxtaposition: 2x, 2(x+1), x\sqrt2
+        // Juxtaposition multiplies (2x, 2(x+1), 2^6 3^5), but `1 2` is two numbers, not a product.
+        if (t.t === 'num' && bareNumber()) throw new ParseError('two numbers in a row');
+        start = this.pos;
+        e = `(${e} * ${this.power()})`;
       } else return e;
     }
   }

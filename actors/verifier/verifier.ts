@@ -12,8 +12,8 @@ const FETCH_MAX = 512;
 export const verifierMachine = createWorkLoop<Delivery<Rollout>>();
 
 /** DAPO-style prompts ask for an `Answer:` line, which the default mode reads; strict-box is opt-in per dataset. */
-export function score(rollout: Rollout, mode: VerifyMode = 'default'): Scored {
-  const result = verify(rollout.text, rollout.problem.answer, { mode });
+export function score(rollout: Rollout, mode: VerifyMode = 'default', budgetMs?: number): Scored {
+  const result = verify(rollout.text, rollout.problem.answer, { mode, budgetMs });
   return {
     ...rollout,
     reward: result.correct ? 1 : 0,
@@ -23,8 +23,17 @@ export function score(rollout: Rollout, mode: VerifyMode = 'default'): Scored {
   };
 }
 
+/** The mode for a data source: strict-box where the configuration lists it (exactly, or by a `prefix*`). */
+export function modeFor(dataSource: string, strictBoxSources: readonly string[]): VerifyMode {
+  const strict = strictBoxSources.some((s) =>
+    s.endsWith('*') ? dataSource.startsWith(s.slice(0, -1)) : dataSource === s,
+  );
+  return strict ? 'strict-box' : 'default';
+}
+
 export async function createVerifier(deps: ActorDeps) {
   const { bus, metrics } = deps;
+  const { strictBoxSources, budgetMs } = deps.config.verify;
   const consumer = await bus.consumer('rollouts', consumerOptions(deps.config, 'verifier'));
   return verifierMachine.provide({
     actors: workLoopActors({
@@ -34,7 +43,7 @@ export async function createVerifier(deps: ActorDeps) {
         for (const d of work) {
           const started = performance.now();
           const scored = await withSpanFrom(d.headers, 'verify', { taskId: d.data.taskId }, async () =>
-            score(d.data),
+            score(d.data, modeFor(d.data.problem.dataSource, strictBoxSources), budgetMs),
           );
           metrics.verifyDuration.observe((performance.now() - started) / 1000);
           const result = scored.extracted === null ? 'unparseable' : scored.correct ? 'correct' : 'incorrect';

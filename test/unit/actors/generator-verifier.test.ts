@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGenerator } from '../../../actors/generator/generator.js';
 import { startActor } from '../../../actors/run-machine.js';
-import { createVerifier, score } from '../../../actors/verifier/verifier.js';
+import { createVerifier, modeFor, score } from '../../../actors/verifier/verifier.js';
 import type { Rollout, Scored, Task } from '../../../bus/messages.js';
 import type { Generation, PolicyEngine, PolicyRef, SampleParams } from '../../../engines/types.js';
 import { actorDeps, fetchN, tick } from '../../support/actor-deps.js';
@@ -167,6 +167,17 @@ describe('verifier actor', () => {
 
   it('score() keeps the rollout and adds reward, extraction and reason', () => {
     const s = score({ ...scored('t', 0, 1), text: 'x = 3' });
-    expect([s.reward, s.extracted, s.reason]).toEqual([1, '3', 'match']);
+    expect([s.reward, s.extracted, s.reason]).toEqual([1, 'x = 3', 'match']);
+  });
+
+  it('scores the data sources the configuration lists in strict-box mode', () => {
+    const sources = ['math_dapo', 'aime*'];
+    expect(modeFor('math_dapo', sources)).toBe('strict-box');
+    expect(modeFor('aime24', sources)).toBe('strict-box');
+    expect(modeFor('math_dapo_v2', sources)).toBe('default');
+    expect(modeFor('arithmetic', [])).toBe('default');
+    const rollout = { ...scored('t', 0, 1), text: 'Answer: 3' };
+    expect(score(rollout, 'default').correct).toBe(true);
+    expect(score(rollout, 'strict-box').reason).toBe('no-answer');
   });
 });
