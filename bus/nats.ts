@@ -1,0 +1,287 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StoredMsg,
+} from '@nats-io/jetstream';
+import { connect, type Msg, type NatsConnection, nanos } from '@nats-io/transport-node';
+import type {
+  Blobs,
+  Bus,
+  Consumer,
+  ConsumerOptions,
+  Headers,
+  KeyValue,
+  PublishResult,
+  Unsubscribe,
+} from './bus.js';
+import { type ConsumerContext, NatsConsumer } from './nats-consumer.js';
+import { natsBlobs, natsKeyValue } from './nats-stores.js';
+import {
+  ConnectionWatch,
+  checkSubject,
+  decodeJson,
+  encodeJson,
+  isTransient,
+  jetStreamName,
+  MSG_ID_HEADER,
+  type RetryPolicy,
+  retrying,
+  settleWithin,
+  toNatsHeaders,
+} from './nats-support.js';
+
+/**
+ * The bus over NATS JetStream, for runs whose actors live in several processes. Each bus stream is a
+ * JetStream stream whose one subject is the stream string itself (`nft.<run>.<stream>`); topics are plain
+ * core NATS subjects. Works with nats-server 2.9 and later.
+ */
+
+export interface NatsBusOptions {
+  /** `nats://host:port`, or several of them. */
+  servers: string | string[];
+  user?: string;
+  password?: string;
+  token?: string;
+  /** The connection's name, as the server's monitoring shows it. */
+  name?: string;
+  /** Pause between reconnect attempts; the client reconnects forever. */
+  reconnectWaitMs?: number;
+  /** How long one JetStream request (publish, ack, API call) waits for its answer. */
+  requestTimeoutMs?: number;
+  /** How long publishes, acks and API calls keep retrying through an outage before they fail. */
+  retryLimitMs?: number;
+  kvBucket?: string;
+  blobBucket?: string;
+}
+
+const DEDUPE_WINDOW_MS = 120_000;
+const DRAIN_TIMEOUT_MS = 5_000;
+
+export class NatsBus implements Bus {
+  readonly kv: KeyValue;
+  readonly blobs: Blobs;
+  private readonly retry: RetryPolicy;
+  private readonly consumerContext: ConsumerContext;
+  private readonly streams = new Map<string, Promise<void>>();
+  private readonly consumers = new Set<NatsConsumer>();
+  private readonly connection: ConnectionWatch;
+  private readonly requestTimeoutMs: number;
+  private closed = false;
+
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const nc = await connect({
+      servers: options.servers,
+      user: options.user,
+      pass: options.password,
+      token: options.token,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: options.reconnectWaitMs ?? 500,
+    });
+    try {
+      const timeout = options.requestTimeoutMs ?? 5_000;
+      const jsm = await jetstreamManager(nc, { timeout });
+      return new NatsBus(nc, jetstream(nc, { timeout }), jsm, options);
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    options: NatsBusOptions,
+  ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.connection = new ConnectionWatch(nc);
+    // A restarted server has forgotten the pull requests that were waiting: ask again.
+    this.connection.onReconnect(() => {
+      for (const c of this.consumers) c.interrupt();
+    });
+    this.retry = {
+      limitMs: options.retryLimitMs ?? 60_000,
+      stopped: () => this.closed,
+      connection: this.connection,
+    };
+    this.kv = natsKeyValue(js, options.kvBucket ?? 'nft_state', this.retry);
+    this.blobs = natsBlobs(js, options.blobBucket ?? 'nft_blobs', this.retry);
+    this.consumerContext = {
+      nc,
+      jsm,
+      retry: this.retry,
+      requestTimeoutMs: this.requestTimeoutMs,
+    };
+  }
+
+  /**
+   * Retried through outages with the same message id, so the message is stored once however often it is
+   * sent. A retry whose earlier attempt did reach the server reports `duplicate: true`.
+   */
+  async publish(
+    stream: string,
+    data: unknown,
+    opts: { msgId: string; headers?: Headers },
+  ): Promise<PublishResult> {
+    this.assertOpen();
+    const subject = checkSubject(stream);
+    const payload = encodeJson(data);
+    const ack = await retrying(`publish ${opts.msgId} to ${stream}`, this.retry, async () => {
+      await this.ensureStream(stream);
+      try {
+        return await this.js.publish(subject, payload, {
+          msgID: opts.msgId,
+          headers: toNatsHeaders(opts.headers),
+        });
+      } catch (err) {
+        // Nobody answers on a subject without a stream: it may have been deleted, so create it again.
+        if (isTransient(err)) this.streams.delete(stream);
+        throw err;
+      }
+    });
+    return { duplicate: ack.duplicate };
+  }
+
+  async consumer(stream: string, opts: ConsumerOptions): Promise<Consumer> {
+    this.assertOpen();
+    const name = jetStreamName(stream);
+    const durable = jetStreamName(opts.durable);
+    await retrying(`create consumer ${durable} on ${stream}`, this.retry, async () => {
+      await this.ensureStream(stream);
+      // Creating an existing durable updates its ack wait and max deliveries; the position is kept.
+      await this.jsm.consumers.add(name, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(opts.ackWaitMs),
+        max_deliver: opts.maxDeliver,
+        deliver_policy: DeliverPolicy.All,
+      });
+    });
+    const consumer: NatsConsumer = new NatsConsumer(this.consumerContext, name, durable, opts.ackWaitMs, () =>
+      this.consumers.delete(consumer),
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async broadcast(topic: string, data: unknown): Promise<void> {
+    this.assertOpen();
+    this.nc.publish(checkSubject(topic), encodeJson(data));
+    // After the round trip the server has passed the event on to every subscription it had at the time,
+    // this connection's own included, as the memory bus does when broadcast returns. During an outage the
+    // event waits in the client's buffer; the caller does not.
+    await settleWithin(this.nc.flush(), this.requestTimeoutMs);
+  }
+
+  subscribe(topic: string, handler: (data: unknown) => void): Unsubscribe {
+    const sub = this.nc.subscribe(checkSubject(topic), {
+      callback: (err, msg) => {
+        if (err) return;
+        const data = decodeJson(msg.data);
+        // Outside the client's callback, so that a throwing handler cannot end the subscription.
+        queueMicrotask(() => handler(data));
+      },
+    });
+    return () => {
+      if (!sub.isClosed()) sub.unsubscribe();
+    };
+  }
+
+  /**
+   * JetStream announces a message that ran out of deliveries with an advisory naming its sequence, when
+   * the consumer next looks for work; the message itself is still in the stream (limits retention).
+   */
+  onDeadLetter(stream: string, handler: (msg: { msgId: string; data: unknown }) => void): Unsubscribe {
+    const name = jetStreamName(stream);
+    const sub = this.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${name}.*`, {
+      callback: (err, msg) => {
+        if (!err) void this.deadLetter(name, msg, handler);
+      },
+    });
+    return () => {
+      if (!sub.isClosed()) sub.unsubscribe();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const c of [...this.consumers]) await c.close();
+    this.connection.stop();
+    if (this.nc.isClosed()) return;
+    // Draining lets handlers finish what already arrived; it cannot finish while the server is away.
+    await settleWithin(this.nc.drain(), DRAIN_TIMEOUT_MS);
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+
+  private ensureStream(stream: string): Promise<void> {
+    let ready = this.streams.get(stream);
+    if (!ready) {
+      const creating = this.createStream(stream);
+      creating.catch(() => {
+        if (this.streams.get(stream) === creating) this.streams.delete(stream);
+      });
+      this.streams.set(stream, creating);
+      ready = creating;
+    }
+    return ready;
+  }
+
+  private async createStream(stream: string): Promise<void> {
+    const name = jetStreamName(stream);
+    const subject = checkSubject(stream);
+    try {
+      // Limits retention keeps messages published before any consumer exists, as the memory bus does.
+      await this.jsm.streams.add({
+        name,
+        subjects: [subject],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        discard: DiscardPolicy.Old,
+        duplicate_window: nanos(DEDUPE_WINDOW_MS),
+      });
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      // Made by another process or an earlier version with other limits: fine if it holds our subject.
+      const info = await this.jsm.streams.info(name).catch(() => undefined);
+      if (info?.config.subjects?.includes(subject)) return;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`cannot create JetStream stream ${name} for subject ${subject}: ${reason}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private async deadLetter(
+    stream: string,
+    advisory: Msg,
+    handler: (msg: { msgId: string; data: unknown }) => void,
+  ): Promise<void> {
+    let stored: StoredMsg | null;
+    try {
+      const { stream_seq: seq } = advisory.json<{ stream_seq: number }>();
+      stored = await retrying(`read dead letter ${stream}#${seq}`, this.retry, () =>
+        this.jsm.streams.getMessage(stream, { seq }),
+      );
+      if (!stored) throw new Error(`message ${seq} is no longer in the stream`);
+    } catch (err) {
+      if (this.closed) return;
+      const reason = err instanceof Error ? err.message : String(err);
+      process.emitWarning(`could not read a dead letter of ${stream}: ${reason}`);
+      return;
+    }
+    handler({ msgId: stored.header.get(MSG_ID_HEADER), data: decodeJson(stored.data) });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('bus is closed');
+  }
+}

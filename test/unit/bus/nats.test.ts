@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Bus, Consumer, Delivery } from '../../../bus/bus.js';
+import { NatsBus } from '../../../bus/nats.js';
+import { busContract } from '../../support/bus-contract.js';
+import {
+  findNatsServerBinary,
+  type NatsTestServer,
+  natsAvailability,
+  startNatsServer,
+} from '../../support/nats-server.js';
+
+const availability = natsAvailability();
+
+if (!availability.ok && process.env.CI) {
+  describe('NATS bus', () => {
+    it('needs a nats-server', () => {
+      throw new Error(availability.reason);
+    });
+  });
+} else if (!availability.ok) {
+  console.warn(`NATS bus tests skipped: ${availability.reason}`);
+  describe.skip(`NATS bus (skipped: ${availability.reason})`, () => {
+    it('runs the bus contract against a real server', () => {});
+  });
+} else {
+  describe('NATS bus', () => {
+    let server: NatsTestServer;
+    beforeAll(async () => {
+      server = await startNatsServer();
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    busContract('nats', () => NatsBus.connect({ servers: server.url, name: 'bus-contract' }));
+
+    describe('names', () => {
+      let bus: Bus;
+      beforeAll(async () => {
+        bus = await NatsBus.connect({ servers: server.url });
+      });
+      afterAll(async () => {
+        await bus?.close();
+      });
+
+      it('keeps keys apart that differ only in characters KV keys cannot hold', async () => {
+        const keys = ['a.b', 'a:b', 'a/b', 'a_b', 'a=2Eb', 'a..b', '.a', 'a.', 'ä b', ''];
+        for (const [i, key] of keys.entries()) await bus.kv.put(`names.${key}`, { i });
+        for (const [i, key] of keys.entries()) expect(await bus.kv.get(`names.${key}`)).toEqual({ i });
+      });
+
+      it('refuses a stream whose name would collide with an existing one', async () => {
+        const base = `names.collide${Date.now()}`;
+        await bus.publish(`${base}.x`, {}, { msgId: 'a' });
+        await expect(bus.publish(`${base}_x`, {}, { msgId: 'a' })).rejects.toThrow(/subject/);
+      });
+    });
+
+    describe('across a server restart', () => {
+      let bus: Bus | undefined;
+      // A server of our own even when NATS_URL names a shared one: these tests stop and restart it.
+      let own: NatsTestServer | undefined;
+      beforeAll(async () => {
+        if (findNatsServerBinary()) own = await startNatsServer({ restartable: true });
+      });
+      afterAll(async () => {
+        await bus?.close();
+        await own?.stop();
+      });
+
+      it('stores publishes caught by an outage exactly once, retried with the same message id', async (ctx) => {
+        if (!own) return ctx.skip();
+        const server = own;
+        // Short request timeouts, so that unanswered attempts are given up and sent again quickly.
+        bus = await NatsBus.connect({ servers: server.url, requestTimeoutMs: 1000, reconnectWaitMs: 100 });
+        const stream = `restart.publish.${Date.now()}`;
+        const consumer = await bus.consumer(stream, { durable: 'w', ackWaitMs: 30_000, maxDeliver: 3 });
+        await bus.publish(stream, { n: 1 }, { msgId: 'before' });
+
+        // In flight as the server goes down: stored or not, its answer is lost and it is sent again.
+        const racing = bus.publish(stream, { n: 2 }, { msgId: 'racing' });
+        const restarted = server.restart({ downMs: 2000 });
+        await sleep(500);
+        const during = bus.publish(stream, { n: 3 }, { msgId: 'during' });
+        await restarted;
+        await Promise.all([racing, during]);
+        expect((await bus.publish(stream, { n: 2 }, { msgId: 'racing' })).duplicate).toBe(true);
+        expect((await bus.publish(stream, { n: 3 }, { msgId: 'during' })).duplicate).toBe(true);
+
+        const got = await fetchUntil(consumer, 3, 10_000);
+        expect(got.map((d) => d.msgId).sort()).toEqual(['before', 'during', 'racing']);
+        for (const d of got) await d.ack();
+        expect(await consumer.fetch(10, 1000)).toEqual([]);
+        expect(await consumer.pending()).toBe(0);
+        await bus.close();
+        bus = undefined;
+      }, 90_000);
+
+      it('keeps delivering to a consumer that was waiting when the server went away', async (ctx) => {
+        if (!own) return ctx.skip();
+        const server = own;
+        bus = await NatsBus.connect({ servers: server.url, reconnectWaitMs: 100 });
+        const stream = `restart.consume.${Date.now()}`;
+        const consumer = await bus.consumer(stream, { durable: 'w', ackWaitMs: 30_000, maxDeliver: 3 });
+        await bus.publish(stream, { n: 1 }, { msgId: 'first' });
+        const [first] = await consumer.fetch(1, 5000);
+        expect(first?.msgId).toBe('first');
+        await first?.ack();
+
+        const waiting = consumer.fetch(1, 30_000);
+        await server.restart({ downMs: 1000 });
+        await bus.publish(stream, { n: 2 }, { msgId: 'second' });
+        const got = [...(await waiting)];
+        if (got.length === 0) got.push(...(await fetchUntil(consumer, 1, 10_000)));
+        expect(got.map((d) => d.msgId)).toEqual(['second']);
+        await got[0]?.ack();
+        expect(await consumer.pending()).toBe(0);
+
+        await bus.publish(stream, { n: 3 }, { msgId: 'third' });
+        const [third] = await consumer.fetch(1, 5000);
+        expect(third?.msgId).toBe('third');
+        expect(third?.deliveryCount).toBe(1);
+        await third?.ack();
+        await bus.close();
+        bus = undefined;
+      }, 90_000);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function fetchUntil(consumer: Consumer, n: number, timeoutMs: number): Promise<Delivery[]> {
+  const out: Delivery[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (out.length < n && Date.now() < deadline)
+    out.push(...(await consumer.fetch(n - out.length, Math.max(1, deadline - Date.now()))));
+  return out;
+}
