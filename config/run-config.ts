@@ -72,6 +72,32 @@ export const modelSchema = z
   })
   .strict();
 
+/**
+ * The simulated engines (`engine: simulated`): heavy-tailed response lengths and fixed step times,
+ * with time scaled down so a cluster-sized run plays out on this machine. Defaults: a 7B reasoning
+ * model on an H100 inference server (about 40 tokens/s per sequence, median response 1,500 tokens,
+ * capped at 8,192) and a learner step of 40 s; 1 ms of real time per simulated second.
+ */
+export const simulatedSchema = z
+  .object({
+    medianTokens: z.number().int().positive().default(1500),
+    sigma: z.number().min(0).default(0.8),
+    maxTokens: z.number().int().positive().default(8192),
+    secondsPerToken: z.number().positive().default(0.025),
+    stepSeconds: z.number().positive().default(40),
+    msPerSecond: z.number().min(0).default(1),
+    /** Chance of a correct sample at policy version 0, its gain per version, and its ceiling. */
+    correctRate: z
+      .object({
+        start: z.number().min(0).max(1).default(0.3),
+        perVersion: z.number().min(0).default(0.002),
+        max: z.number().min(0).max(1).default(0.9),
+      })
+      .strict()
+      .default(() => ({ start: 0.3, perVersion: 0.002, max: 0.9 })),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     runId: z
@@ -79,6 +105,9 @@ export const runConfigSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*$/)
       .default('local'),
     seed: z.number().int().min(0).default(1),
+    /** `embedded`: the tiny transformer that really learns; `simulated`: timing only, at cluster scale. */
+    engine: z.enum(['embedded', 'simulated']).default('embedded'),
+    simulated: simulatedSchema.default(() => simulatedSchema.parse({})),
     steps: z.number().int().positive().default(1000),
     groupSize: z.number().int().min(2).default(8),
     /**
@@ -136,6 +165,7 @@ export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type ObjectiveConfig = z.infer<typeof objectiveSchema>;
 export type ArithmeticConfig = z.infer<typeof arithmeticSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type SimulatedConfig = z.infer<typeof simulatedSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

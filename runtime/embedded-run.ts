@@ -7,6 +7,7 @@ import { createGenerator } from '../actors/generator/generator.js';
 import { createLearner } from '../actors/learner/learner.js';
 import { startActor } from '../actors/run-machine.js';
 import { createVerifier } from '../actors/verifier/verifier.js';
+import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory.js';
 import type { EvaluatedEvent, TrainedEvent } from '../bus/messages.js';
 import { RunBus } from '../bus/run-bus.js';
@@ -14,7 +15,7 @@ import type { RunConfig } from '../config/run-config.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { deriveSeed } from '../util/random.js';
-import { createEmbeddedEngines } from './embedded-engines.js';
+import { createEngines } from './engines.js';
 import { type RunSummary, summarise } from './summary.js';
 
 /**
@@ -33,7 +34,15 @@ export interface RunOutcome {
   metricsServer?: Server;
 }
 
-export async function runEmbedded(config: RunConfig, observer: RunObserver = {}): Promise<RunSummary> {
+/**
+ * `transport` is the bus the actors talk through: the in-memory one by default; a NATS JetStream bus
+ * runs the same actors over a real server (all still in this process).
+ */
+export async function runEmbedded(
+  config: RunConfig,
+  observer: RunObserver = {},
+  transport: Bus = new MemoryBus(),
+): Promise<RunSummary> {
   const log = observer.log ?? (() => {});
   const metrics = createMetrics();
   const server = config.metrics ? await serveMetrics(metrics.registry, config.metricsPort) : undefined;
@@ -43,10 +52,10 @@ export async function runEmbedded(config: RunConfig, observer: RunObserver = {})
       `metrics on http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.metricsPort}/metrics`,
     );
   }
-  const bus = new RunBus(new MemoryBus(), config.runId);
+  const bus = new RunBus(transport, config.runId);
   const deps = (name: string): ActorDeps => ({ bus, config, metrics, log, name });
   const source = await openProblemSource(config, log);
-  const engines = await createEmbeddedEngines(config, bus.blobs, log);
+  const engines = await createEngines(config, bus.blobs, log);
   const started = performance.now();
   const wall = () => (performance.now() - started) / 1000;
 

@@ -1,0 +1,69 @@
+import { createRng, deriveSeed, type Rng } from '../../util/random.js';
+import type { BlobStore, Generation, PolicyEngine, PolicyRef, SampleParams } from '../types.js';
+import { responseLength, type SimulatedTiming, sleepSimulated } from './timing.js';
+
+export interface SimulatedPolicyOptions {
+  timing: SimulatedTiming;
+  seed: number;
+  /** Chance that a sample answers correctly at policy version v. */
+  correctRate?: (version: number) => number;
+  blobs?: BlobStore;
+}
+
+/**
+ * A policy engine that writes well-formed rollouts in the time a real inference server would take:
+ * response lengths are drawn heavy-tailed, and a call returns when its longest response would be done.
+ * Answers to `a+b=` prompts are right with the configured rate; other prompts get a random number.
+ * Loading a version reads its blob, as a real engine would, so weight hand-off is exercised too.
+ */
+export class SimulatedPolicy implements PolicyEngine {
+  version = 0;
+  private calls = 0;
+
+  constructor(private readonly options: SimulatedPolicyOptions) {}
+
+  async load(ref: PolicyRef): Promise<void> {
+    if (this.options.blobs && ref.uri.startsWith('blob:')) {
+      const key = ref.uri.slice('blob:'.length);
+      if (!(await this.options.blobs.get(key)))
+        throw new Error(`simulated policy: no blob ${key} for policy version ${ref.version}`);
+    }
+    this.version = Math.max(this.version, ref.version);
+  }
+
+  async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+    if (!Number.isInteger(params.n) || params.n < 1)
+      throw new Error(`generate: n must be a positive integer, got ${params.n}`);
+    const rng = createRng(params.seed ?? deriveSeed(this.options.seed, `generate/${this.calls++}`));
+    // The simulated server has its own length cap (timing.maxTokens); the run's sampling cap is the embedded model's.
+    const timing = this.options.timing;
+    const rate = this.options.correctRate?.(this.version) ?? 0.5;
+    let longest = 0;
+    const generations = prompts.map((prompt) => ({
+      prompt,
+      promptTokenIds: [...prompt].map((c) => c.charCodeAt(0) % 64),
+      samples: Array.from({ length: params.n }, () => {
+        const length = params.temperature === 0 ? timing.medianTokens : responseLength(timing, rng);
+        longest = Math.max(longest, length);
+        const text = answer(prompt, rng() < rate, rng);
+        const tokenIds = Array.from({ length }, () => Math.floor(rng() * 64));
+        return {
+          text,
+          tokenIds,
+          logprobs: tokenIds.map(() => -rng() * 2),
+          finishReason: length >= timing.maxTokens ? ('length' as const) : ('stop' as const),
+        };
+      }),
+    }));
+    await sleepSimulated(timing, longest * timing.secondsPerToken);
+    return generations;
+  }
+
+  dispose(): void {}
+}
+
+function answer(prompt: string, right: boolean, rng: Rng): string {
+  const m = /(-?\d+)\s*\+\s*(-?\d+)/.exec(prompt);
+  const sum = m ? Number(m[1]) + Number(m[2]) : Math.floor(rng() * 1000);
+  return String(right ? sum : sum + 1 + Math.floor(rng() * 9));
+}

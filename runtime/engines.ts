@@ -1,0 +1,30 @@
+import type { Blobs } from '../bus/bus.js';
+import type { RunConfig } from '../config/run-config.js';
+import { SimulatedPolicy } from '../engines/simulated/policy.js';
+import { SimulatedTrainer } from '../engines/simulated/trainer.js';
+import type { PolicyEngine, TrainerEngine } from '../engines/types.js';
+import { createEmbeddedEngines } from './embedded-engines.js';
+
+export interface RunEngines {
+  trainer: TrainerEngine;
+  /** A policy engine for one generator, seeded for it. */
+  policy: (seed: number) => Promise<PolicyEngine>;
+  dispose: (policies: PolicyEngine[]) => void;
+}
+
+/** The engines `config.engine` names: the embedded transformer, or the simulated timing engines. */
+export async function createEngines(
+  config: RunConfig,
+  blobs: Blobs,
+  log: (line: string) => void,
+): Promise<RunEngines> {
+  if (config.engine === 'embedded') return createEmbeddedEngines(config, blobs, log);
+  const timing = config.simulated;
+  const { start, perVersion, max } = timing.correctRate;
+  return {
+    trainer: new SimulatedTrainer(timing, blobs),
+    policy: async (seed) =>
+      new SimulatedPolicy({ timing, seed, blobs, correctRate: (v) => Math.min(max, start + perVersion * v) }),
+    dispose: () => {},
+  };
+}
