@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
+import { expectCompleteRun } from '../support/run-checks.js';
 
 describe('embedded end-to-end run', () => {
   it('learns through the real actors: held-out accuracy rises well above base, every task accounted for', async () => {
@@ -19,13 +20,6 @@ describe('embedded end-to-end run', () => {
     expect(s.baseAccuracy).not.toBeNull();
     expect(s.finalAccuracy).not.toBeNull();
     expect((s.finalAccuracy ?? 0) - (s.baseAccuracy ?? 0)).toBeGreaterThanOrEqual(0.1);
-    expect(s.steps).toBe(40);
-    // Base, periodic and final evaluations, each exactly once.
-    expect(s.evals.map((e) => e.policyVersion)).toEqual([0, 20, 40]);
-    expect(s.lost).toBe(0);
-    expect(s.duplicatesTrained).toBe(0);
-    expect(s.outcomeConflicts).toBe(0);
-    expect(s.tasksDispatched).toBe(s.groupsTrained + s.groupsDropped);
-    expect(s.stalenessMax).toBeLessThanOrEqual(config.maxStaleness);
+    expectCompleteRun(s, { steps: 40, evalVersions: [0, 20, 40], maxStaleness: config.maxStaleness });
   }, 300_000);
 });
