@@ -102,8 +102,11 @@ export const evaluatedEventSchema = z.object({
 });
 
 export const runStateSchema = z.object({
-  /** 'done': the learner reached its last step or the target; no more tasks are needed. */
-  phase: z.enum(['running', 'done']),
+  /**
+   * 'done': the learner reached its last step or the target; no more training tasks are needed.
+   * 'closed': the coordinator has evaluated the final policy and accounted for every task; actors exit.
+   */
+  phase: z.enum(['running', 'done', 'closed']),
   reason: z.string().optional(),
 });
 

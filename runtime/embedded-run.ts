@@ -1,12 +1,6 @@
 import type { Server } from 'node:http';
-import { createBuffer } from '../actors/buffer/buffer.js';
-import { createCoordinator } from '../actors/coordinator/coordinator.js';
 import { openProblemSource } from '../actors/coordinator/problems.js';
 import type { ActorDeps } from '../actors/deps.js';
-import { createGenerator } from '../actors/generator/generator.js';
-import { createLearner } from '../actors/learner/learner.js';
-import { startActor } from '../actors/run-machine.js';
-import { createVerifier } from '../actors/verifier/verifier.js';
 import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory.js';
 import type { EvaluatedEvent, TrainedEvent } from '../bus/messages.js';
@@ -14,8 +8,8 @@ import { RunBus } from '../bus/run-bus.js';
 import type { RunConfig } from '../config/run-config.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
-import { deriveSeed } from '../util/random.js';
 import { createEngines } from './engines.js';
+import { type RunningWorker, startCoordinator, startWorker, WORKER_ROLES } from './roles.js';
 import { type RunSummary, summarise } from './summary.js';
 
 /**
@@ -66,44 +60,26 @@ export async function runEmbedded(
     observer.onEval?.(e, wall());
   });
 
-  const learner = await createLearner({ ...deps('learner'), trainer: engines.trainer });
-  const buffer = await createBuffer(deps('buffer'));
-  const verifiers = await Promise.all(
-    Array.from({ length: config.verifiers }, (_, i) => createVerifier(deps(`verifier-${i}`))),
-  );
-  const policies = await Promise.all(
-    Array.from({ length: config.generators }, (_, i) =>
-      engines.policy(deriveSeed(config.seed, `generator-${i}`)),
-    ),
-  );
-  const generators = await Promise.all(
-    policies.map((policy, i) => createGenerator({ ...deps(`generator-${i}`), policy })),
-  );
-  metrics.rolloutWorkers.set(generators.length);
-  const coordinator = await createCoordinator({ ...deps('coordinator'), source });
-
-  const workers = [
-    startActor(learner.machine, { name: 'learner' }, 'learner'),
-    startActor(buffer.machine, { name: 'buffer' }, 'buffer'),
-    ...verifiers.map((v, i) => startActor(v, { name: `verifier-${i}` }, `verifier-${i}`)),
-    ...generators.map((g, i) => startActor(g.machine, { name: `generator-${i}` }, `generator-${i}`)),
-  ];
-  const coord = startActor(coordinator.machine, { config, source }, 'coordinator');
-  const disconnect = coordinator.connect((event) => coord.actor.send(event));
+  // The learner first: it publishes version 0, which every task is admitted at.
+  const workers: RunningWorker[] = [];
+  for (const role of WORKER_ROLES) {
+    const replicas = role === 'generator' ? config.generators : role === 'verifier' ? config.verifiers : 1;
+    for (let i = 0; i < replicas; i++) workers.push(await startWorker(role, i, deps, engines));
+  }
+  metrics.rolloutWorkers.set(config.generators);
+  const coord = await startCoordinator(deps('coordinator'), source);
 
   try {
     // A worker that fails ends the run with its error rather than leaving the coordinator waiting.
     await Promise.race([coord.done, ...workers.map((w) => w.done.then(() => never()))]);
   } finally {
-    disconnect();
-    for (const w of workers) w.actor.send({ type: 'STOP' });
+    coord.disconnect();
+    for (const w of workers) w.stop();
     await Promise.allSettled(workers.map((w) => w.done));
     offStep();
     offEval();
-    learner.dispose();
-    buffer.dispose();
-    for (const g of generators) g.dispose();
-    engines.dispose(policies);
+    for (const w of workers) w.dispose();
+    engines.dispose();
     await bus.bus.close();
     server?.close();
   }

@@ -5,11 +5,13 @@ import { SimulatedTrainer } from '../engines/simulated/trainer.js';
 import type { PolicyEngine, TrainerEngine } from '../engines/types.js';
 import { createEmbeddedEngines } from './embedded-engines.js';
 
+/** Engines are built on demand: a process that runs only a generator never builds a trainer. */
 export interface RunEngines {
-  trainer: TrainerEngine;
-  /** A policy engine for one generator, seeded for it. */
+  /** The learner's trainer (built once). */
+  trainer: () => Promise<TrainerEngine>;
+  /** A policy engine for one generator, seeded for it; its owner disposes it. */
   policy: (seed: number) => Promise<PolicyEngine>;
-  dispose: (policies: PolicyEngine[]) => void;
+  dispose: () => void;
 }
 
 /** The engines `config.engine` names: the embedded transformer, or the simulated timing engines. */
@@ -22,7 +24,7 @@ export async function createEngines(
   const timing = config.simulated;
   const { start, perVersion, max } = timing.correctRate;
   return {
-    trainer: new SimulatedTrainer(timing, blobs),
+    trainer: async () => new SimulatedTrainer(timing, blobs),
     policy: async (seed) =>
       new SimulatedPolicy({ timing, seed, blobs, correctRate: (v) => Math.min(max, start + perVersion * v) }),
     dispose: () => {},

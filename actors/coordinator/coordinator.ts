@@ -50,6 +50,10 @@ export async function createCoordinator(deps: CoordinatorDeps) {
         void bus.putState('runState', { phase: 'done', reason });
         void bus.broadcast('runState', { phase: 'done', reason });
       },
+      announceClosed: (_, reason) => {
+        void bus.putState('runState', { phase: 'closed', reason });
+        void bus.broadcast('runState', { phase: 'closed', reason });
+      },
       admissionBlocked: () => {
         blockedSince ??= performance.now();
       },

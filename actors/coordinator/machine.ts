@@ -131,6 +131,7 @@ export const coordinatorMachine = setup({
     /** Side effects the host provides: tell the world about evaluations, the end of the run, outcomes. */
     announceEval: (_, _result: EvaluatedEvent) => {},
     announceDone: (_, _reason: string) => {},
+    announceClosed: (_, _reason: string) => {},
     admissionBlocked: () => {},
     /**
      * Takes the tasks admission control lets out now and records them (ledger, evaluation rounds)
@@ -326,6 +327,9 @@ export const coordinatorMachine = setup({
         },
       },
     },
-    done: { type: 'final' },
+    done: {
+      type: 'final',
+      entry: { type: 'announceClosed', params: ({ context }) => context.doneReason ?? 'done' },
+    },
   },
 });

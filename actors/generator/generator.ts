@@ -29,9 +29,9 @@ export async function createGenerator(deps: GeneratorDeps) {
   const offPolicy = bus.on('policy', (event) => {
     if (!latest || event.version > latest.version) latest = event;
   });
-  let runDone = (await bus.getState<{ phase: string }>('runState'))?.phase === 'done';
+  let runDone = ((await bus.getState<{ phase: string }>('runState'))?.phase ?? 'running') !== 'running';
   const offRunState = bus.on('runState', (state) => {
-    if (state.phase === 'done') runDone = true;
+    if (state.phase !== 'running') runDone = true;
   });
 
   /** Once the learner is done, training tasks still queued have no use: they are settled as surplus. */

@@ -29,7 +29,7 @@ export async function createLearner(deps: LearnerDeps) {
   let idleSince = performance.now();
   let finished = false;
   const unsubscribe = bus.on('runState', (state) => {
-    if (state.phase === 'done') finished = true;
+    if (state.phase !== 'running') finished = true;
   });
 
   async function publishPolicy(): Promise<void> {

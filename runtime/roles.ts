@@ -1,0 +1,71 @@
+import { createBuffer } from '../actors/buffer/buffer.js';
+import { createCoordinator } from '../actors/coordinator/coordinator.js';
+import type { ProblemSource } from '../actors/coordinator/problems.js';
+import type { ActorDeps } from '../actors/deps.js';
+import { createGenerator } from '../actors/generator/generator.js';
+import { createLearner } from '../actors/learner/learner.js';
+import { startActor } from '../actors/run-machine.js';
+import { createVerifier } from '../actors/verifier/verifier.js';
+import { deriveSeed } from '../util/random.js';
+import type { RunEngines } from './engines.js';
+
+/**
+ * How each actor is built and started, the same whether all of them share a process (the embedded
+ * run) or each has its own (`nft-train actor`).
+ */
+
+export const WORKER_ROLES = ['learner', 'buffer', 'verifier', 'generator'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+export const ROLES = ['coordinator', ...WORKER_ROLES] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface RunningWorker {
+  name: string;
+  /** Resolves when the actor stopped; rejects if it failed. */
+  done: Promise<void>;
+  /** Finish or hand back the work in hand, then stop. */
+  stop(): void;
+  dispose(): void;
+}
+
+/** Starts replica `index` of a worker role. */
+export async function startWorker(
+  role: WorkerRole,
+  index: number,
+  deps: (name: string) => ActorDeps,
+  engines: RunEngines,
+): Promise<RunningWorker> {
+  const name = role === 'learner' || role === 'buffer' ? role : `${role}-${index}`;
+  const d = deps(name);
+  let machine: Parameters<typeof startActor>[0];
+  let dispose = () => {};
+  if (role === 'learner') {
+    const learner = await createLearner({ ...d, trainer: await engines.trainer() });
+    machine = learner.machine;
+    dispose = learner.dispose;
+  } else if (role === 'buffer') {
+    const buffer = await createBuffer(d);
+    machine = buffer.machine;
+    dispose = buffer.dispose;
+  } else if (role === 'verifier') {
+    machine = await createVerifier(d);
+  } else {
+    const policy = await engines.policy(deriveSeed(d.config.seed, name));
+    const generator = await createGenerator({ ...d, policy });
+    machine = generator.machine;
+    dispose = () => {
+      generator.dispose();
+      policy.dispose();
+    };
+  }
+  const running = startActor(machine, { name }, name);
+  return { name, done: running.done, stop: () => running.actor.send({ type: 'STOP' }), dispose };
+}
+
+/** Starts the coordinator; `disconnect` stops forwarding bus events to it. */
+export async function startCoordinator(deps: ActorDeps, source: ProblemSource) {
+  const coordinator = await createCoordinator({ ...deps, source });
+  const running = startActor(coordinator.machine, { config: deps.config, source }, 'coordinator');
+  const disconnect = coordinator.connect((event) => running.actor.send(event));
+  return { actor: running.actor, done: running.done, disconnect };
+}
