@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/run-config.js';
+import { actorCommand, actorHelp } from './actor-command.js';
 import { compareCommand, compareHelp } from './compare-command.js';
 import { pretrainCommand, pretrainHelp } from './pretrain-command.js';
 import { runCommand, runHelp } from './run-command.js';
@@ -11,6 +12,7 @@ const commands: Record<string, { run: (argv: string[]) => Promise<unknown>; help
   pretrain: { run: pretrainCommand, help: pretrainHelp },
   compare: { run: compareCommand, help: compareHelp },
   verify: { run: verifyCommand, help: verifyHelp },
+  actor: { run: actorCommand, help: actorHelp },
 };
 
 const usage = `nft-train — Negative-aware Fine-Tuning for math reasoning, as an actor pipeline
@@ -22,6 +24,7 @@ Commands:
   pretrain   build the mediocre base checkpoint the embedded run starts from
   compare    run several objectives over seeds; write an accuracy plot and a table
   verify     check answers with the math verifier (one pair, or a JSONL file)
+  actor      run one actor of a run as its own process, over NATS JetStream
 
 Run 'nft-train <command> --help' for a command's options.`;
 

@@ -10,7 +10,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { createEngines } from './engines.js';
 import { type RunningWorker, startCoordinator, startWorker, WORKER_ROLES } from './roles.js';
-import { type RunSummary, summarise } from './summary.js';
+import { type RunSummary, summariseCoordinator } from './summary.js';
 
 /**
  * The embedded default: every actor in this process, on the in-memory bus, with the embedded
@@ -84,21 +84,13 @@ export async function runEmbedded(
     server?.close();
   }
 
-  const ctx = coord.actor.getSnapshot().context;
-  return summarise({
-    runId: config.runId,
-    objective: config.objective.name,
-    seed: config.seed,
-    maxStaleness: config.maxStaleness,
-    ledger: ctx.ledger,
-    stats: ctx.stats,
-    evals: ctx.evals,
+  return summariseCoordinator(
+    config,
+    coord.actor.getSnapshot().context,
+    source.heldOut.length,
     evalSeconds,
-    targetAccuracy: config.eval.targetAccuracy,
-    heldOutSize: source.heldOut.length,
-    wallSeconds: wall(),
-    doneReason: ctx.doneReason ?? 'unknown',
-  });
+    wall(),
+  );
 }
 
 function never(): Promise<never> {

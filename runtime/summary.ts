@@ -1,6 +1,7 @@
 import type { TaskLedger } from '../actors/coordinator/accounting.js';
 import type { TrainingStats } from '../actors/coordinator/machine.js';
 import type { EvaluatedEvent } from '../bus/messages.js';
+import type { RunConfig } from '../config/run-config.js';
 
 /** What a finished run reports in `summary.json`. */
 export interface RunSummary {
@@ -89,4 +90,28 @@ export function summarise(args: {
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** The summary of a run from its finished coordinator's state. */
+export function summariseCoordinator(
+  config: RunConfig,
+  ctx: { ledger: TaskLedger; stats: TrainingStats; evals: EvaluatedEvent[]; doneReason?: string },
+  heldOutSize: number,
+  evalSeconds: Map<number, number>,
+  wallSeconds: number,
+): RunSummary {
+  return summarise({
+    runId: config.runId,
+    objective: config.objective.name,
+    seed: config.seed,
+    maxStaleness: config.maxStaleness,
+    ledger: ctx.ledger,
+    stats: ctx.stats,
+    evals: ctx.evals,
+    evalSeconds,
+    targetAccuracy: config.eval.targetAccuracy,
+    heldOutSize,
+    wallSeconds,
+    doneReason: ctx.doneReason ?? 'unknown',
+  });
 }

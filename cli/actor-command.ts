@@ -1,0 +1,160 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openProblemSource } from '../actors/coordinator/problems.js';
+import type { ActorDeps } from '../actors/deps.js';
+import { NatsBus } from '../bus/nats.js';
+import { RunBus } from '../bus/run-bus.js';
+import { ConfigError } from '../config/run-config.js';
+import { createEngines } from '../runtime/engines.js';
+import { ROLES, type Role, startCoordinator, startWorker } from '../runtime/roles.js';
+import { summariseCoordinator } from '../runtime/summary.js';
+import { createMetrics } from '../telemetry/metrics.js';
+import { serveMetrics } from '../telemetry/server.js';
+import { buildConfig } from './config-input.js';
+import { integerFlag } from './flags.js';
+
+export const actorHelp = `nft-train actor — run one actor of a run as its own process, over NATS JetStream
+
+Usage: nft-train actor <${ROLES.join('|')}> --nats URL --run ID [options]
+
+Every actor of run ID finds the others through the server: start one coordinator, one learner, one
+buffer, and as many verifiers and generators as you like (each with its own --index). Workers exit
+once the coordinator has accounted for every task (run state 'closed'), or on SIGTERM/SIGINT after
+finishing or handing back the work in hand. The coordinator writes OUT/summary.json and prints the
+summary as one JSON line last.
+
+Options:
+  --nats URL           NATS server(s), comma-separated           (or NATS_URL)
+  --run ID             the run's id (overrides runId in the config file)
+  --config FILE        run configuration, YAML or JSON; every actor of a run needs the same one
+  --index N            replica number of a generator or verifier (default 0)
+  --nats-user USER     user name                                  (or NATS_USER)
+  --nats-password PW   password                                   (or NATS_PASSWORD)
+  --nats-token TOKEN   token                                      (or NATS_TOKEN)
+  --metrics-port N     serve Prometheus metrics on this port (0 = any free; default: none)
+  -h, --help           this text
+
+Credentials are never logged.`;
+
+export async function actorCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      nats: { type: 'string' },
+      run: { type: 'string' },
+      config: { type: 'string' },
+      index: { type: 'string' },
+      'nats-user': { type: 'string' },
+      'nats-password': { type: 'string' },
+      'nats-token': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(actorHelp);
+    return 0;
+  }
+  const role = positionals[0] as Role | undefined;
+  if (!role || !(ROLES as readonly string[]).includes(role) || positionals.length > 1)
+    throw new ConfigError(
+      `expected one role, one of ${ROLES.join(', ')}; got ${JSON.stringify(positionals)}`,
+    );
+  const servers = values.nats ?? process.env.NATS_URL;
+  if (!servers)
+    throw new ConfigError('--nats URL (or NATS_URL) is required: the actors meet on a NATS server');
+  if (!values.run) throw new ConfigError('--run ID is required: every actor of a run uses the same id');
+  const metricsPort = integerFlag('--metrics-port', values['metrics-port']);
+  const config = buildConfig(values.config, {
+    runId: values.run,
+    metrics: metricsPort !== undefined,
+    metricsPort,
+  });
+  const index = integerFlag('--index', values.index) ?? 0;
+  const name = role === 'generator' || role === 'verifier' ? `${role}-${index}` : role;
+  const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
+
+  const transport = await NatsBus.connect({
+    servers: servers.split(','),
+    user: values['nats-user'] ?? process.env.NATS_USER,
+    password: values['nats-password'] ?? process.env.NATS_PASSWORD,
+    token: values['nats-token'] ?? process.env.NATS_TOKEN,
+    name: `nft-${config.runId}-${name}`,
+  });
+  log(`connected to NATS at ${servers.split(',').length} server(s) for run ${config.runId}`);
+  const bus = new RunBus(transport, config.runId);
+  const metrics = createMetrics();
+  const server = config.metrics ? await serveMetrics(metrics.registry, config.metricsPort) : undefined;
+  const deps = (n: string): ActorDeps => ({ bus, config, metrics, log, name: n });
+  try {
+    if (role === 'coordinator') await coordinate(deps('coordinator'), log);
+    else await work(role, index, deps, log);
+    return 0;
+  } finally {
+    await bus.bus.close();
+    server?.close();
+  }
+}
+
+async function coordinate(deps: ActorDeps, log: (line: string) => void): Promise<void> {
+  const { bus, config } = deps;
+  const source = await openProblemSource(config, log);
+  const started = performance.now();
+  const wall = () => (performance.now() - started) / 1000;
+  const evalSeconds = new Map<number, number>();
+  const offEval = bus.on('evaluated', (e) => {
+    evalSeconds.set(e.round, wall());
+    log(`held-out accuracy ${e.accuracy.toFixed(3)} at policy version ${e.policyVersion}`);
+  });
+  const coord = await startCoordinator(deps, source);
+  await coord.done;
+  coord.disconnect();
+  offEval();
+  const summary = summariseCoordinator(
+    config,
+    coord.actor.getSnapshot().context,
+    source.heldOut.length,
+    evalSeconds,
+    wall(),
+  );
+  mkdirSync(config.out, { recursive: true });
+  writeFileSync(join(config.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(JSON.stringify(summary));
+}
+
+async function work(
+  role: Exclude<Role, 'coordinator'>,
+  index: number,
+  deps: (name: string) => ActorDeps,
+  log: (line: string) => void,
+): Promise<void> {
+  const { bus, config } = deps('probe');
+  const engines = await createEngines(config, bus.blobs, log);
+  const worker = await startWorker(role, index, deps, engines);
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${why}`);
+    worker.stop();
+  };
+  const offRunState = bus.on('runState', (s) => {
+    if (s.phase === 'closed') stop('the run is closed');
+  });
+  if ((await bus.getState<{ phase: string }>('runState'))?.phase === 'closed') stop('the run is closed');
+  const onSignal = (signal: NodeJS.Signals) => stop(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await worker.done;
+  } finally {
+    offRunState();
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    worker.dispose();
+    engines.dispose();
+  }
+}
