@@ -11,8 +11,8 @@ describe('embedded end-to-end run', () => {
     const out = mkdtempSync(join(tmpdir(), 'nft-e2e-'));
     const config = parseRunConfig({
       seed: 1,
-      steps: 40,
-      eval: { everySteps: 20, targetAccuracy: 1 },
+      steps: 80,
+      eval: { everySteps: 40, targetAccuracy: 1 },
       metrics: false,
       out,
     });
@@ -20,6 +20,6 @@ describe('embedded end-to-end run', () => {
     expect(s.baseAccuracy).not.toBeNull();
     expect(s.finalAccuracy).not.toBeNull();
     expect((s.finalAccuracy ?? 0) - (s.baseAccuracy ?? 0)).toBeGreaterThanOrEqual(0.1);
-    expectCompleteRun(s, { steps: 40, evalVersions: [0, 20, 40], maxStaleness: config.maxStaleness });
+    expectCompleteRun(s, { steps: 80, evalVersions: [0, 40, 80], maxStaleness: config.maxStaleness });
   }, 300_000);
 });
