@@ -111,6 +111,7 @@ async function coordinate(deps: ActorDeps, log: (line: string) => void): Promise
   });
   const coord = await startCoordinator(deps, source);
   await coord.done;
+  await coord.flush();
   coord.disconnect();
   offEval();
   const summary = summariseCoordinator(

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RunConfig } from '../config/run-config.js';
+import { ConfigError, type RunConfig } from '../config/run-config.js';
 import { runEmbedded } from '../runtime/embedded-run.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { buildConfig, type FlagOverrides } from './config-input.js';
 import { ProgressLine } from './progress.js';
+import { runDistributed } from './run-distributed.js';
 import { runFlagHelp, runFlagOptions, runFlagOverrides } from './run-flags.js';
 
 export const runHelp = `nft-train run — train the policy with NFT (or a relative) through the actor pipeline
@@ -19,34 +20,43 @@ and cached in .cache/base on first use).
 Options (each overrides the config file, which overrides the defaults):
 ${runFlagHelp()}
   --config FILE           YAML or JSON run configuration (see README)
+  --nats URL              one process per actor, meeting on this NATS server, kept alive by this
+                          one (credentials from NATS_USER/NATS_PASSWORD or NATS_TOKEN)
+  --processes SPEC        replicas with --nats, e.g. generator=3,verifier=2
   --no-metrics            do not serve metrics
   -h, --help              this text
 
 Writes OUT/summary.json (the run's outcome and accounting), OUT/metrics.jsonl (one line per step,
 plus one per evaluation) and prints the summary as one JSON line last on stdout.`;
 
-export async function runCommand(argv: string[]): Promise<void> {
+export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       ...runFlagOptions(),
       config: { type: 'string' },
       'no-metrics': { type: 'boolean' },
+      nats: { type: 'string' },
+      processes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
     console.log(runHelp);
-    return;
+    return 0;
   }
   const overrides: FlagOverrides = {
     ...runFlagOverrides(values),
     metrics: values['no-metrics'] ? false : undefined,
   };
   const config = buildConfig(values.config, overrides);
+  if (values.nats) return runDistributed(config, values.nats, values.processes);
+  if (values.processes)
+    throw new ConfigError('--processes needs --nats URL: processes meet on a NATS server');
   const summary = await runAndRecord(config);
   console.log(JSON.stringify(summary));
+  return 0;
 }
 
 /** Runs one configuration with a progress line, and writes its summary and per-step metrics. */

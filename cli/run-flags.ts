@@ -16,6 +16,7 @@ interface RunFlag {
 
 export const runFlags: RunFlag[] = [
   { flag: 'objective', path: 'objective.name', type: 'string', help: 'nft | rft | dapo | grpo | drgrpo' },
+  { flag: 'run-id', path: 'runId', type: 'string', help: 'run id: prefix of its subjects and state' },
   { flag: 'engine', path: 'engine', type: 'string', help: 'embedded (learns) | simulated (timing only)' },
   { flag: 'steps', path: 'steps', type: 'integer', help: 'optimisation steps' },
   { flag: 'seed', path: 'seed', type: 'integer', help: 'seed of the run: data order, sampling' },

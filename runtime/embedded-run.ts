@@ -73,6 +73,7 @@ export async function runEmbedded(
     // A worker that fails ends the run with its error rather than leaving the coordinator waiting.
     await Promise.race([coord.done, ...workers.map((w) => w.done.then(() => never()))]);
   } finally {
+    await coord.flush();
     coord.disconnect();
     for (const w of workers) w.stop();
     await Promise.allSettled(workers.map((w) => w.done));

@@ -67,5 +67,5 @@ export async function startCoordinator(deps: ActorDeps, source: ProblemSource) {
   const coordinator = await createCoordinator({ ...deps, source });
   const running = startActor(coordinator.machine, { config: deps.config, source }, 'coordinator');
   const disconnect = coordinator.connect((event) => running.actor.send(event));
-  return { actor: running.actor, done: running.done, disconnect };
+  return { actor: running.actor, done: running.done, disconnect, flush: coordinator.flush };
 }

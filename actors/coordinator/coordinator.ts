@@ -24,6 +24,13 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     spans.delete(taskId);
   };
   metrics.maxStaleness.set(config.maxStaleness);
+  // Announcements are fire-and-forget for the machine, but must be out before the bus closes.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    const settled = p.catch((err) => deps.log(`coordinator: an announcement failed: ${String(err)}`));
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
+  };
 
   const machine = coordinatorMachine.provide({
     actors: {
@@ -44,15 +51,15 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     actions: {
       announceEval: (_, result) => {
         metrics.evalAccuracy.set({ dataset: result.dataset }, result.accuracy);
-        void bus.broadcast('evaluated', result);
+        track(bus.broadcast('evaluated', result));
       },
       announceDone: (_, reason) => {
-        void bus.putState('runState', { phase: 'done', reason });
-        void bus.broadcast('runState', { phase: 'done', reason });
+        track(bus.putState('runState', { phase: 'done', reason }));
+        track(bus.broadcast('runState', { phase: 'done', reason }));
       },
       announceClosed: (_, reason) => {
-        void bus.putState('runState', { phase: 'closed', reason });
-        void bus.broadcast('runState', { phase: 'closed', reason });
+        track(bus.putState('runState', { phase: 'closed', reason }));
+        track(bus.broadcast('runState', { phase: 'closed', reason }));
       },
       admissionBlocked: () => {
         blockedSince ??= performance.now();
@@ -63,6 +70,8 @@ export async function createCoordinator(deps: CoordinatorDeps) {
   const evalConsumer = await bus.consumer('evalScored', consumerOptions(config, 'coordinator'));
   return {
     machine,
+    /** Waits until every announcement made so far has been sent. */
+    flush: () => Promise.all([...inFlight]).then(() => {}),
     /** Forwards the run's events to a started coordinator actor until the returned function is called. */
     connect(send: (event: Parameters<typeof machine.transition>[1]) => void): () => void {
       const offs = [

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../runtime/summary.js';
+import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
+import { expectCompleteRun } from '../support/run-checks.js';
+
+/** `nft-train run --nats`: the supervisor restarts a generator killed with SIGKILL, and nothing is lost. */
+describe.skipIf(!natsAvailability().ok && !process.env.CI)('supervised run over NATS', () => {
+  let server: NatsTestServer;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('survives a generator killed mid-run: restarted, every task accounted for, exit 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nft-supervised-'));
+    const config = join(dir, 'run.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        engine: 'simulated',
+        simulated: { msPerSecond: 2, medianTokens: 64, maxTokens: 512, secondsPerToken: 0.5 },
+        steps: 60,
+        promptsPerStep: 4,
+        groupSize: 4,
+        maxStaleness: 2,
+        // Tasks the killed generator held come back after this long.
+        ackWaitSeconds: 2,
+        dataset: { arithmetic: { heldOutSize: 32 } },
+        eval: { everySteps: 10, targetAccuracy: 1 },
+        out: dir,
+      }),
+    );
+    const args = [
+      '--import',
+      'tsx',
+      'cli/main.ts',
+      'run',
+      '--nats',
+      server.url,
+      '--run-id',
+      `sup-${Date.now()}`,
+    ];
+    const child = spawn(process.execPath, [...args, '--config', config, '--processes', 'generator=2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let killed: number | undefined;
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      // Kill generator-0 once training is under way (the first periodic evaluation is out).
+      const pid = /started generator-0 \(pid (\d+)\)/.exec(stderr)?.[1];
+      if (killed === undefined && pid && stderr.includes('at policy version 10')) {
+        killed = Number(pid);
+        process.kill(killed, 'SIGKILL');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(killed, stderr).toBeDefined();
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('generator-0 exited (signal SIGKILL); restarting');
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+    expectCompleteRun(summary, { steps: 60, evalVersions: [0, 10, 20, 30, 40, 50, 60], maxStaleness: 2 });
+  }, 180_000);
+});
