@@ -1,4 +1,5 @@
 import { type MathNode, parse as parseMathjs } from 'mathjs';
+import { type Token, tokenize } from './latex-tokens.js';
 
 /**
  * LaTeX and plain-text math → an expression mathjs can evaluate (complex numbers included).
@@ -75,57 +76,7 @@ const GREEK = new Set([
 ]);
 const TIMES = new Set(['cdot', 'times', 'ast']);
 
-type Token =
-  | { t: 'num'; v: string }
-  | { t: 'id'; v: string }
-  | { t: 'cmd'; v: string }
-  | { t: 'op'; v: string };
-
 class ParseError extends Error {}
-
-/** Tokens of a normalised answer; `null` where something is not math (words, stray symbols). */
-function tokenize(s: string): Token[] | null {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const c = s.charAt(i);
-    if (c === ' ') {
-      i++;
-    } else if (isDigit(c) || (c === '.' && isDigit(s.charAt(i + 1)))) {
-      let j = i;
-      while (j < s.length && isDigit(s.charAt(j))) j++;
-      if (s.charAt(j) === '.' && isDigit(s.charAt(j + 1))) {
-        j++;
-        while (j < s.length && isDigit(s.charAt(j))) j++;
-      }
-      out.push({ t: 'num', v: s.slice(i, j) });
-      i = j;
-    } else if (c === '\\') {
-      let j = i + 1;
-      while (j < s.length && isLetter(s.charAt(j))) j++;
-      if (j === i + 1) {
-        // \{ \} \| are brackets; anything else escaped is not math we read.
-        const n = s.charAt(i + 1);
-        if (n === '{' || n === '}') out.push({ t: 'op', v: n === '{' ? '(' : ')' });
-        else if (n === '|') out.push({ t: 'op', v: '|' });
-        else return null;
-        i += 2;
-      } else {
-        out.push({ t: 'cmd', v: s.slice(i + 1, j) });
-        i = j;
-      }
-    } else if (isLetter(c)) {
-      out.push({ t: 'id', v: c });
-      i++;
-    } else if ('+-*/^!_(){}[]|'.includes(c)) {
-      out.push({ t: 'op', v: c === '[' ? '(' : c === ']' ? ')' : c });
-      i++;
-    } else {
-      return null;
-    }
-  }
-  return out;
-}
 
 class Parser {
   private pos = 0;
@@ -392,12 +343,4 @@ function toComplex(value: unknown): Complex | null {
     return Number.isNaN(re) || Number.isNaN(im) ? null : { re, im };
   }
   return null;
-}
-
-function isDigit(c: string): boolean {
-  return c >= '0' && c <= '9';
-}
-
-function isLetter(c: string): boolean {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }

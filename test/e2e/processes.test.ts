@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
-import { expectCompleteRun } from '../support/run-checks.js';
+import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
 
 /** Each actor in a process of its own, meeting on a real NATS server: `nft-train actor <role>`. */
 describe.skipIf(!natsAvailability().ok && !process.env.CI)('one process per actor over NATS', () => {
@@ -41,20 +41,7 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('one process per acto
   it('runs to the end with every task accounted for, and every actor exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nft-processes-'));
     const config = join(dir, 'run.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        engine: 'simulated',
-        simulated: { msPerSecond: 0.05, medianTokens: 64, maxTokens: 512, secondsPerToken: 0.5 },
-        steps: 20,
-        promptsPerStep: 4,
-        groupSize: 4,
-        maxStaleness: 2,
-        dataset: { arithmetic: { heldOutSize: 32 } },
-        eval: { everySteps: 10, targetAccuracy: 1 },
-        out: dir,
-      }),
-    );
+    writeFileSync(config, JSON.stringify(smallSimulatedRun(0.05, { out: dir })));
     const run = `procs-${Date.now()}`;
     const workers = [
       actor('learner', run, config),

@@ -5,23 +5,10 @@ import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
-import { expectCompleteRun } from '../support/run-checks.js';
+import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
 
 /** The real actors on the simulated engines: the pipeline's accounting, on either transport. */
-const config = (runId: string) =>
-  parseRunConfig({
-    runId,
-    engine: 'simulated',
-    // Short responses: a batch of long ones would pass NATS's 1 MB message limit (see the README).
-    simulated: { msPerSecond: 0.05, stepSeconds: 40, medianTokens: 64, maxTokens: 512, secondsPerToken: 0.5 },
-    steps: 20,
-    promptsPerStep: 4,
-    groupSize: 4,
-    maxStaleness: 2,
-    dataset: { arithmetic: { heldOutSize: 32 } },
-    eval: { everySteps: 10, targetAccuracy: 1 },
-    metrics: false,
-  });
+const config = (runId: string) => parseRunConfig({ ...smallSimulatedRun(0.05), runId, metrics: false });
 
 function expectAccounted(s: RunSummary, maxStaleness: number) {
   expectCompleteRun(s, { steps: 20, evalVersions: [0, 10, 20], maxStaleness });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
-import { expectCompleteRun } from '../support/run-checks.js';
+import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
 
 /** `nft-train run --nats`: the supervisor restarts a generator killed with SIGKILL, and nothing is lost. */
 describe.skipIf(!natsAvailability().ok && !process.env.CI)('supervised run over NATS', () => {
@@ -22,19 +22,10 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('supervised run over 
     const config = join(dir, 'run.json');
     writeFileSync(
       config,
-      JSON.stringify({
-        engine: 'simulated',
-        simulated: { msPerSecond: 2, medianTokens: 64, maxTokens: 512, secondsPerToken: 0.5 },
-        steps: 60,
-        promptsPerStep: 4,
-        groupSize: 4,
-        maxStaleness: 2,
-        // Tasks the killed generator held come back after this long.
-        ackWaitSeconds: 2,
-        dataset: { arithmetic: { heldOutSize: 32 } },
-        eval: { everySteps: 10, targetAccuracy: 1 },
-        out: dir,
-      }),
+      JSON.stringify(
+        // Tasks the killed generator held come back after the 2 s ack wait.
+        smallSimulatedRun(2, { steps: 60, ackWaitSeconds: 2, out: dir }),
+      ),
     );
     const args = [
       '--import',
