@@ -1,14 +1,13 @@
 import type { z } from 'zod';
 import {
   batchSchema,
-  dropEventSchema,
   evaluatedEventSchema,
+  outcomeSchema,
   policyEventSchema,
   rolloutSchema,
   runStateSchema,
   scoredSchema,
   taskSchema,
-  trainedEventSchema,
 } from './messages.js';
 
 /**
@@ -23,12 +22,12 @@ export const streams = {
   /** Scored evaluation samples go back to the coordinator, not to the buffer. */
   evalScored: scoredSchema,
   batches: batchSchema,
+  /** Trained steps and dropped tasks, for the coordinator's accounting. */
+  outcomes: outcomeSchema,
 } as const;
 
 export const topics = {
   policy: policyEventSchema,
-  dropped: dropEventSchema,
-  trained: trainedEventSchema,
   runState: runStateSchema,
   evaluated: evaluatedEventSchema,
 } as const;

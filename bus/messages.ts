@@ -55,10 +55,15 @@ export const groupSchema = z.object({
   samples: z.array(scoredSchema).min(1),
 });
 
+/** A batch's groups travel in the blob store: with long responses they exceed a message's size limit. */
+export const batchGroupsSchema = z.array(groupSchema).min(1);
+
 export const batchSchema = z.object({
   /** The step this batch is for; the learner trains it at policy version `step`. */
   step: z.number().int().min(0),
-  groups: z.array(groupSchema).min(1),
+  taskIds: z.array(z.string().min(1)).min(1),
+  /** Blob key of the batch's groups (JSON, `batchGroupsSchema`). */
+  blob: z.string().min(1),
 });
 
 export const policyEventSchema = z.object({
@@ -70,12 +75,14 @@ export const dropReasons = ['filtered', 'stale', 'failed', 'surplus'] as const;
 export type DropReason = (typeof dropReasons)[number];
 
 export const dropEventSchema = z.object({
+  type: z.literal('dropped'),
   taskId: z.string().min(1),
   reason: z.enum(dropReasons),
   detail: z.string().optional(),
 });
 
 export const trainedEventSchema = z.object({
+  type: z.literal('trained'),
   step: z.number().int().min(0),
   policyVersion: z.number().int().min(0),
   taskIds: z.array(z.string()),
@@ -89,6 +96,12 @@ export const trainedEventSchema = z.object({
   gradNorm: z.number(),
   stepSeconds: z.number(),
 });
+
+/**
+ * Where a training task ended: in a trained step, or dropped for a reason. Outcomes go through a durable
+ * stream, not a broadcast, so that a coordinator that was down when one happened still counts it.
+ */
+export const outcomeSchema = z.discriminatedUnion('type', [trainedEventSchema, dropEventSchema]);
 
 export const evaluatedEventSchema = z.object({
   round: z.number().int().min(0),
@@ -115,6 +128,7 @@ export type Rollout = z.infer<typeof rolloutSchema>;
 export type Scored = z.infer<typeof scoredSchema>;
 export type Group = z.infer<typeof groupSchema>;
 export type Batch = z.infer<typeof batchSchema>;
+export type Outcome = z.infer<typeof outcomeSchema>;
 export type PolicyEvent = z.infer<typeof policyEventSchema>;
 export type DropEvent = z.infer<typeof dropEventSchema>;
 export type TrainedEvent = z.infer<typeof trainedEventSchema>;

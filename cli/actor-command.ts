@@ -102,25 +102,15 @@ export async function actorCommand(argv: string[]): Promise<number> {
 async function coordinate(deps: ActorDeps, log: (line: string) => void): Promise<void> {
   const { bus, config } = deps;
   const source = await openProblemSource(config, log);
-  const started = performance.now();
-  const wall = () => (performance.now() - started) / 1000;
-  const evalSeconds = new Map<number, number>();
-  const offEval = bus.on('evaluated', (e) => {
-    evalSeconds.set(e.round, wall());
-    log(`held-out accuracy ${e.accuracy.toFixed(3)} at policy version ${e.policyVersion}`);
-  });
+  const offEval = bus.on('evaluated', (e) =>
+    log(`held-out accuracy ${e.accuracy.toFixed(3)} at policy version ${e.policyVersion}`),
+  );
   const coord = await startCoordinator(deps, source);
   await coord.done;
   await coord.flush();
   coord.disconnect();
   offEval();
-  const summary = summariseCoordinator(
-    config,
-    coord.actor.getSnapshot().context,
-    source.heldOut.length,
-    evalSeconds,
-    wall(),
-  );
+  const summary = summariseCoordinator(config, coord.actor.getSnapshot().context, source.heldOut.length);
   mkdirSync(config.out, { recursive: true });
   writeFileSync(join(config.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   console.log(JSON.stringify(summary));

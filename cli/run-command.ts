@@ -71,10 +71,10 @@ export async function runAndRecord(config: RunConfig, quiet = false): Promise<Ru
       samples += e.samples;
       lines.push(
         JSON.stringify({
+          ...e,
           type: 'step',
           wallSeconds: round3(wallSeconds),
           samplesPerSecond: round3(samples / wallSeconds),
-          ...e,
           taskIds: undefined,
         }),
       );

@@ -53,12 +53,7 @@ export async function runEmbedded(
   const started = performance.now();
   const wall = () => (performance.now() - started) / 1000;
 
-  const offStep = bus.on('trained', (e) => observer.onStep?.(e, wall()));
-  const evalSeconds = new Map<number, number>();
-  const offEval = bus.on('evaluated', (e) => {
-    evalSeconds.set(e.round, wall());
-    observer.onEval?.(e, wall());
-  });
+  const offEval = bus.on('evaluated', (e) => observer.onEval?.(e, wall()));
 
   // The learner first: it publishes version 0, which every task is admitted at.
   const workers: RunningWorker[] = [];
@@ -67,7 +62,7 @@ export async function runEmbedded(
     for (let i = 0; i < replicas; i++) workers.push(await startWorker(role, i, deps, engines));
   }
   metrics.rolloutWorkers.set(config.generators);
-  const coord = await startCoordinator(deps('coordinator'), source);
+  const coord = await startCoordinator(deps('coordinator'), source, (e) => observer.onStep?.(e, wall()));
 
   try {
     // A worker that fails ends the run with its error rather than leaving the coordinator waiting.
@@ -77,7 +72,6 @@ export async function runEmbedded(
     coord.disconnect();
     for (const w of workers) w.stop();
     await Promise.allSettled(workers.map((w) => w.done));
-    offStep();
     offEval();
     for (const w of workers) w.dispose();
     engines.dispose();
@@ -85,13 +79,7 @@ export async function runEmbedded(
     server?.close();
   }
 
-  return summariseCoordinator(
-    config,
-    coord.actor.getSnapshot().context,
-    source.heldOut.length,
-    evalSeconds,
-    wall(),
-  );
+  return summariseCoordinator(config, coord.actor.getSnapshot().context, source.heldOut.length);
 }
 
 function never(): Promise<never> {

@@ -2,6 +2,7 @@ import { createBuffer } from '../actors/buffer/buffer.js';
 import { createCoordinator } from '../actors/coordinator/coordinator.js';
 import type { ProblemSource } from '../actors/coordinator/problems.js';
 import type { ActorDeps } from '../actors/deps.js';
+import type { TrainedEvent } from '../bus/messages.js';
 import { createGenerator } from '../actors/generator/generator.js';
 import { createLearner } from '../actors/learner/learner.js';
 import { startActor } from '../actors/run-machine.js';
@@ -62,10 +63,20 @@ export async function startWorker(
   return { name, done: running.done, stop: () => running.actor.send({ type: 'STOP' }), dispose };
 }
 
-/** Starts the coordinator; `disconnect` stops forwarding bus events to it. */
-export async function startCoordinator(deps: ActorDeps, source: ProblemSource) {
-  const coordinator = await createCoordinator({ ...deps, source });
-  const running = startActor(coordinator.machine, { config: deps.config, source }, 'coordinator');
-  const disconnect = coordinator.connect((event) => running.actor.send(event));
+/**
+ * Starts the coordinator, resumed from the run's stored state if an earlier one left some;
+ * `disconnect` stops forwarding bus events to it.
+ */
+export async function startCoordinator(
+  deps: ActorDeps,
+  source: ProblemSource,
+  onTrained?: (event: TrainedEvent) => void,
+) {
+  const coordinator = await createCoordinator({ ...deps, source, ...(onTrained ? { onTrained } : {}) });
+  const running = startActor(coordinator.machine, coordinator.input, 'coordinator');
+  const disconnect = coordinator.connect(
+    (event) => running.actor.send(event),
+    () => running.actor.getSnapshot().context,
+  );
   return { actor: running.actor, done: running.done, disconnect, flush: coordinator.flush };
 }

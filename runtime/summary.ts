@@ -92,14 +92,22 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
-/** The summary of a run from its finished coordinator's state. */
+/** The summary of a run from its finished coordinator's state; wall time counts from the run's start. */
 export function summariseCoordinator(
   config: RunConfig,
-  ctx: { ledger: TaskLedger; stats: TrainingStats; evals: EvaluatedEvent[]; doneReason?: string },
+  ctx: {
+    ledger: TaskLedger;
+    stats: TrainingStats;
+    evals: EvaluatedEvent[];
+    evalsAtMs: number[];
+    startedAtMs: number;
+    doneReason?: string;
+  },
   heldOutSize: number,
-  evalSeconds: Map<number, number>,
-  wallSeconds: number,
+  now: number = Date.now(),
 ): RunSummary {
+  const evalSeconds = new Map(ctx.evals.map((e, i) => [e.round, (ctx.evalsAtMs[i] ?? Number.NaN) / 1000]));
+  const wallSeconds = (now - ctx.startedAtMs) / 1000;
   return summarise({
     runId: config.runId,
     objective: config.objective.name,

@@ -1,7 +1,9 @@
 import type { Delivery } from '../../bus/bus.js';
 import type { Scored } from '../../bus/messages.js';
+import { storeBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
+import { reportDrop } from '../outcomes.js';
 import { type AssemblerAction, BatchAssembler } from './assembler.js';
 
 /**
@@ -26,11 +28,10 @@ export async function createBuffer(deps: ActorDeps) {
   async function apply(actions: AssemblerAction<Delivery<Scored>>[]): Promise<void> {
     for (const action of actions) {
       if (action.type === 'batch') {
-        await bus.publish('batches', { step: action.step, groups: action.groups }, `batch-${action.step}`);
+        await bus.publish('batches', await storeBatch(bus, action.step, action.groups), `batch-${action.step}`);
         await bus.putState('buffer.nextStep', action.step + 1);
       } else if (action.type === 'drop') {
-        metrics.groupsDropped.inc({ reason: action.reason });
-        await bus.broadcast('dropped', { taskId: action.taskId, reason: action.reason });
+        await reportDrop(deps, action.taskId, action.reason);
       }
       await Promise.all(action.handles.map((h) => h.ack()));
     }

@@ -1,5 +1,28 @@
 import type { DropReason } from '../../bus/messages.js';
 
+/** What a ledger persists: outcome codes by task index (tasks are named `t<index>`, dispatched in order). */
+export interface LedgerSnapshot {
+  dispatched: number;
+  /** One character per task: `.` unsettled, `T` trained, or the first letter code of a drop reason. */
+  outcomes: string;
+  conflicts: number;
+  trainedTwice: number;
+  unknown: number;
+}
+
+const CODES: Record<'trained' | DropReason, string> = {
+  trained: 'T',
+  filtered: 'f',
+  stale: 's',
+  failed: 'x',
+  surplus: 'p',
+};
+const OUTCOME_OF = new Map(Object.entries(CODES).map(([o, c]) => [c, o as 'trained' | DropReason]));
+
+export function trainTaskId(index: number): string {
+  return `t${index}`;
+}
+
 /**
  * Where every dispatched training task ended: trained once, or dropped once for a reason. A task with
  * no outcome at the end of a run is lost; a second outcome for one task is a conflict. Both must stay 0.
@@ -24,11 +47,45 @@ export class TaskLedger {
     }
     const previous = this.outcomes.get(taskId);
     if (previous !== undefined) {
+      // The same drop reported again (a redelivery processed twice) changes nothing.
+      if (previous === outcome && outcome !== 'trained') return;
       if (previous === 'trained' && outcome === 'trained') this.trainedTwice++;
       else this.conflicts++;
       return;
     }
     this.outcomes.set(taskId, outcome);
+  }
+
+  snapshot(): LedgerSnapshot {
+    const n = this.dispatched.size;
+    const codes: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = trainTaskId(i);
+      if (!this.dispatched.has(id)) throw new Error(`ledger: tasks must be dispatched in order; ${id} is missing`);
+      const outcome = this.outcomes.get(id);
+      codes.push(outcome === undefined ? '.' : CODES[outcome]);
+    }
+    return {
+      dispatched: n,
+      outcomes: codes.join(''),
+      conflicts: this.conflicts,
+      trainedTwice: this.trainedTwice,
+      unknown: this.unknown,
+    };
+  }
+
+  static restore(s: LedgerSnapshot): TaskLedger {
+    const ledger = new TaskLedger();
+    for (let i = 0; i < s.dispatched; i++) {
+      const id = trainTaskId(i);
+      ledger.dispatched.add(id);
+      const outcome = OUTCOME_OF.get(s.outcomes[i] ?? '.');
+      if (outcome !== undefined) ledger.outcomes.set(id, outcome);
+    }
+    ledger.conflicts = s.conflicts;
+    ledger.trainedTwice = s.trainedTwice;
+    ledger.unknown = s.unknown;
+    return ledger;
   }
 
   get dispatchedCount(): number {

@@ -2,9 +2,10 @@ import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { DropReason, EvaluatedEvent, Scored, Task, TrainedEvent } from '../../bus/messages.js';
 import type { RunConfig } from '../../config/run-config.js';
 import { admits } from '../../nft/index.js';
-import { TaskLedger } from './accounting.js';
+import { TaskLedger, trainTaskId } from './accounting.js';
 import { EvalRound } from './eval-rounds.js';
 import type { ProblemSource } from './problems.js';
+import { type CoordinatorSnapshot, type ResumableContext, resumeFrom, snapshotOf } from './snapshot.js';
 
 /**
  * The coordinator owns the run: it measures the base policy, releases training tasks as fast as
@@ -15,9 +16,12 @@ import type { ProblemSource } from './problems.js';
 export interface CoordinatorInput {
   config: RunConfig;
   source: ProblemSource;
-  /** Resume point: tasks already dispatched and the policy version, from the key-value store. */
-  dispatched?: number;
+  /** The policy version published when the coordinator starts. */
   version?: number;
+  /** The state a previous coordinator of this run left in the key-value store. */
+  resume?: CoordinatorSnapshot;
+  /** Wall clock, in epoch milliseconds. */
+  now?: () => number;
 }
 
 export interface TrainingStats {
@@ -28,21 +32,17 @@ export interface TrainingStats {
   steps: number;
 }
 
-interface Context {
+export interface Context extends ResumableContext {
   config: RunConfig;
   source: ProblemSource;
-  version: number;
+  now: () => number;
   /** Training prompts taken from the source so far (the next task's index). */
   nextIndex: number;
-  ledger: TaskLedger;
   rounds: Map<number, EvalRound>;
-  evals: EvaluatedEvent[];
   /** Versions at which an evaluation round is due but not yet dispatched. */
   evalDue: number[];
   plan: Task[];
-  stats: TrainingStats;
   exhausted: boolean;
-  doneReason?: string;
   drainStartedAt?: number;
 }
 
@@ -56,12 +56,17 @@ type Event =
 
 export const DRAIN_TIMEOUT_MS = 60_000;
 
+const publishInput = ({ context }: { context: Context }) => ({
+  tasks: context.plan,
+  snapshot: snapshotOf(context),
+});
+
 /** Tasks admission control lets out now, plus any evaluation round that is due. */
 function planTasks(ctx: Context, includeTraining = true): Task[] {
   const { config } = ctx;
   const tasks: Task[] = [];
   for (const [k, version] of ctx.evalDue.entries())
-    tasks.push(...evalTasks(ctx, version, ctx.rounds.size + k));
+    tasks.push(...evalTasks(ctx, version, ctx.roundsStarted + k));
   if (!includeTraining || ctx.doneReason !== undefined || ctx.exhausted) return tasks;
   let index = ctx.nextIndex;
   // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
@@ -78,7 +83,7 @@ function planTasks(ctx: Context, includeTraining = true): Task[] {
     const problem = ctx.source.train(index);
     if (!problem) break;
     tasks.push({
-      taskId: `t${index}`,
+      taskId: trainTaskId(index),
       kind: 'train',
       problem,
       n: config.groupSize,
@@ -125,7 +130,8 @@ export const coordinatorMachine = setup({
     events: {} as Event,
   },
   actors: {
-    publishTasks: fromPromise<void, { tasks: Task[] }>(async () => {}),
+    /** Persists the snapshot (which already counts the tasks as dispatched), then publishes the tasks. */
+    publishTasks: fromPromise<void, { tasks: Task[]; snapshot: CoordinatorSnapshot }>(async () => {}),
   },
   actions: {
     /** Side effects the host provides: tell the world about evaluations, the end of the run, outcomes. */
@@ -147,20 +153,22 @@ export const coordinatorMachine = setup({
         }
       }
       const rounds = new Map(context.rounds);
+      let roundsStarted = context.roundsStarted;
       for (const version of context.evalDue) {
-        const round = rounds.size;
+        const round = roundsStarted++;
         rounds.set(
           round,
           new EvalRound(round, context.source.heldOutName, version, context.source.heldOut.length),
         );
       }
       const exhausted = context.source.train(nextIndex) === undefined;
-      return { nextIndex, rounds, evalDue: [], plan, exhausted };
+      return { planFrom: context.nextIndex, nextIndex, rounds, roundsStarted, evalDue: [], plan, exhausted };
     }),
     clearPlan: assign({ plan: [] }),
   },
   guards: {
     hasPlan: ({ context }) => planTasks(context).length > 0,
+    closedBefore: ({ context }) => context.closed,
     baseEvaluated: ({ context }) => context.evals.length > 0 || context.source.heldOut.length === 0,
     finished: ({ context }) => context.doneReason !== undefined,
     evalsComplete: ({ context }) =>
@@ -171,19 +179,36 @@ export const coordinatorMachine = setup({
   },
 }).createMachine({
   id: 'coordinator',
-  context: ({ input }) => ({
-    config: input.config,
-    source: input.source,
-    version: input.version ?? 0,
-    nextIndex: input.dispatched ?? 0,
-    ledger: new TaskLedger(),
-    rounds: new Map(),
-    evals: [],
-    evalDue: input.source.heldOut.length > 0 ? [input.version ?? 0] : [],
-    plan: [],
-    stats: { samplesTrained: 0, stalenessSum: 0, stalenessMax: 0, duplicatesRejected: 0, steps: 0 },
-    exhausted: false,
-  }),
+  context: ({ input }) => {
+    const now = input.now ?? Date.now;
+    const resumed: ResumableContext = input.resume
+      ? resumeFrom(input.resume)
+      : {
+          version: 0,
+          nextIndex: 0,
+          planFrom: 0,
+          ledger: new TaskLedger(),
+          stepsCounted: new Set(),
+          stats: { samplesTrained: 0, stalenessSum: 0, stalenessMax: 0, duplicatesRejected: 0, steps: 0 },
+          evals: [],
+          evalsAtMs: [],
+          roundsStarted: 0,
+          evalDue: input.source.heldOut.length > 0 ? [input.version ?? 0] : [],
+          rounds: new Map(),
+          closed: false,
+          startedAtMs: now(),
+        };
+    return {
+      ...resumed,
+      version: Math.max(resumed.version, input.version ?? 0),
+      rounds: new Map(),
+      config: input.config,
+      source: input.source,
+      now,
+      plan: [],
+      exhausted: input.source.train(resumed.nextIndex) === undefined,
+    };
+  },
   on: {
     POLICY: {
       actions: assign(({ context, event }) => {
@@ -203,6 +228,9 @@ export const coordinatorMachine = setup({
       actions: [
         assign(({ context, event }) => {
           const e = event.event;
+          // A step reported again (the learner resumed after announcing it) is counted once.
+          if (context.stepsCounted.has(e.step)) return {};
+          context.stepsCounted.add(e.step);
           for (const taskId of e.taskIds) context.ledger.settle(taskId, 'trained');
           const s = context.stats;
           return {
@@ -224,7 +252,10 @@ export const coordinatorMachine = setup({
           scored ? r.record(scored) : r.fail(taskId),
         );
         if (!result) return;
-        enqueue.assign({ evals: [...context.evals, result] });
+        enqueue.assign({
+          evals: [...context.evals, result],
+          evalsAtMs: [...context.evalsAtMs, context.now() - context.startedAtMs],
+        });
         enqueue({ type: 'announceEval', params: result });
         if (reachedTarget(context, result))
           enqueue.raise({ type: 'RUN_DONE', reason: 'target accuracy reached' });
@@ -239,13 +270,15 @@ export const coordinatorMachine = setup({
   initial: 'baseline',
   states: {
     baseline: {
+      // A coordinator restarted after it closed the run only reports it again.
+      always: { guard: 'closedBefore', target: '#coordinator.done' },
       initial: 'dispatching',
       states: {
         dispatching: {
           entry: { type: 'takePlan', params: { training: false } },
           invoke: {
             src: 'publishTasks',
-            input: ({ context }) => ({ tasks: context.plan }),
+            input: publishInput,
             onDone: { target: 'waiting', actions: 'clearPlan' },
           },
         },
@@ -268,7 +301,7 @@ export const coordinatorMachine = setup({
           entry: { type: 'takePlan', params: { training: true } },
           invoke: {
             src: 'publishTasks',
-            input: ({ context }) => ({ tasks: context.plan }),
+            input: publishInput,
             onDone: { target: 'deciding', actions: 'clearPlan' },
           },
         },
@@ -293,7 +326,8 @@ export const coordinatorMachine = setup({
         assign(({ context }) => {
           const evaluated =
             context.evalDue.includes(context.version) ||
-            [...context.rounds.values()].some((r) => r.policyVersion === context.version);
+            [...context.rounds.values()].some((r) => r.policyVersion === context.version) ||
+            context.evals.some((e) => e.policyVersion === context.version);
           const needFinal = context.source.heldOut.length > 0 && !evaluated;
           return { evalDue: needFinal ? [...context.evalDue, context.version] : context.evalDue };
         }),
@@ -307,7 +341,7 @@ export const coordinatorMachine = setup({
           entry: { type: 'takePlan', params: { training: true } },
           invoke: {
             src: 'publishTasks',
-            input: ({ context }) => ({ tasks: context.plan }),
+            input: publishInput,
             onDone: { target: 'evaluating', actions: 'clearPlan' },
           },
         },
@@ -329,7 +363,10 @@ export const coordinatorMachine = setup({
     },
     done: {
       type: 'final',
-      entry: { type: 'announceClosed', params: ({ context }) => context.doneReason ?? 'done' },
+      entry: [
+        assign({ closed: true }),
+        { type: 'announceClosed', params: ({ context }) => context.doneReason ?? 'done' },
+      ],
     },
   },
 });

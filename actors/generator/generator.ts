@@ -3,6 +3,7 @@ import type { PolicyEvent, Rollout, Task } from '../../bus/messages.js';
 import type { PolicyEngine, SampleParams } from '../../engines/types.js';
 import { withSpanFrom } from '../../telemetry/tracing.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
+import { reportDrop } from '../outcomes.js';
 import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
 
 /**
@@ -41,8 +42,7 @@ export async function createGenerator(deps: GeneratorDeps) {
     for (const t of work) {
       if (t.data.kind !== 'train') keep.push(t);
       else {
-        await bus.broadcast('dropped', { taskId: t.data.taskId, reason: 'surplus' });
-        metrics.groupsDropped.inc({ reason: 'surplus' });
+        await reportDrop(deps, t.data.taskId, 'surplus');
         await t.ack();
       }
     }
@@ -136,9 +136,9 @@ export async function createGenerator(deps: GeneratorDeps) {
       deps.log(`${deps.name}: generation failed, handing ${work.length} tasks back: ${String(err)}`);
       for (const t of work) {
         if (t.deliveryCount >= config.maxDeliveries) {
+          // Reported before it is terminated: a crash in between repeats the report, never loses it.
+          await reportDrop(deps, t.data.taskId, 'failed', String(err));
           await t.term();
-          if (t.data.kind === 'train')
-            await bus.broadcast('dropped', { taskId: t.data.taskId, reason: 'failed', detail: String(err) });
         } else await t.nak(1000);
       }
     }

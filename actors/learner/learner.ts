@@ -1,14 +1,19 @@
 import type { Delivery } from '../../bus/bus.js';
-import type { Batch, PolicyEvent } from '../../bus/messages.js';
+import type { Batch, PolicyEvent, TrainedEvent } from '../../bus/messages.js';
 import type { TrainerEngine, TrainGroup } from '../../engines/types.js';
 import { isTooStale, staleness } from '../../nft/index.js';
+import { batchBlobKey, loadBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
+import { reportDrop, reportTrained } from '../outcomes.js';
 import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 /**
- * The learner: one optimisation step per batch, in step order. After each step it bumps the policy
- * version, publishes the weights and a `policy` event, and reports what it trained so the coordinator
- * can account for every task. A sample is trained at most once, whatever the bus redelivers.
+ * The learner: one optimisation step per batch, in step order. After each step it checkpoints, bumps
+ * the policy version, publishes the weights and a `policy` event, and reports what it trained so the
+ * coordinator can account for every task. A restarted learner resumes from its checkpoint: same
+ * weights, optimiser state and version, so versions only ever increase. A sample is trained at most
+ * once, whatever the bus redelivers.
  */
 
 export const learnerMachine = createWorkLoop<Delivery<Batch>>();
@@ -24,8 +29,13 @@ export interface LearnerDeps extends ActorDeps {
 export async function createLearner(deps: LearnerDeps) {
   const { bus, config, metrics, trainer } = deps;
   const consumer = await bus.consumer('batches', consumerOptions(config, 'learner'));
-  const trainedKeys = new Set<string>();
-  let version = (await bus.getState<PolicyEvent>('policy'))?.version ?? 0;
+  /**
+   * Samples trained in the last versions (`taskId/sampleIndex` → version). Older ones need no memory:
+   * a redelivered copy of them is beyond the staleness bound and is dropped as stale anyway.
+   */
+  const recent = new Map<string, number>();
+  let version = 0;
+  let lastOutcome: TrainedEvent | undefined;
   let idleSince = performance.now();
   let finished = false;
   const unsubscribe = bus.on('runState', (state) => {
@@ -41,37 +51,49 @@ export async function createLearner(deps: LearnerDeps) {
     if (expired >= 0) await bus.blobs.delete(`weights/v${expired}`);
   }
 
-  if (!(await bus.getState<PolicyEvent>('policy'))) await publishPolicy();
+  async function announceDone(): Promise<void> {
+    finished = true;
+    await bus.putState('runState', { phase: 'done', reason: 'steps' });
+    await bus.broadcast('runState', { phase: 'done', reason: `reached ${config.steps} steps` });
+  }
 
-  async function train(delivery: Delivery<Batch>): Promise<void> {
-    const batch = delivery.data;
-    if (batch.step < version) return delivery.ack(); // trained before a redelivery: nothing to do
-    if (batch.step > version && !finished) return delivery.nak(OUT_OF_ORDER_WAIT_MS);
-    if (finished || version >= config.steps) {
-      // The run has what it needs: these groups are counted, not trained.
-      for (const g of batch.groups) {
-        metrics.groupsDropped.inc({ reason: 'surplus' });
-        await bus.broadcast('dropped', { taskId: g.taskId, reason: 'surplus' });
-      }
-      return delivery.ack();
-    }
+  const checkpoint = await loadCheckpoint(bus);
+  if (checkpoint) {
+    await trainer.restore(checkpoint.trainerState);
+    version = checkpoint.state.version;
+    for (const [key, v] of checkpoint.state.recent) recent.set(key, v);
+    lastOutcome = checkpoint.state.lastOutcome;
+    deps.log(`${deps.name}: resumed from the checkpoint of policy version ${version}`);
+  }
+  // Finish what a crash may have interrupted; each of these is idempotent.
+  const published = (await bus.getState<PolicyEvent>('policy'))?.version;
+  if (published !== undefined && published > version)
+    throw new Error(
+      `policy version ${published} is published but the latest learner checkpoint is version ${version}: ` +
+        'the checkpoint store lost data; start a new run id or restore the checkpoint blobs',
+    );
+  if (published === undefined || published < version) await publishPolicy();
+  metrics.policyVersion.set(version);
+  if (lastOutcome) await reportTrained(deps, lastOutcome);
+  if (version >= config.steps) await announceDone();
 
-    const groups: TrainGroup[] = [];
+  /** Checks each group against the staleness bound and the samples trained before; reports what it drops. */
+  async function admit(groups: Awaited<ReturnType<typeof loadBatch>>) {
+    const admitted: TrainGroup[] = [];
     const taskIds: string[] = [];
     const stalenesses: number[] = [];
     let duplicatesRejected = 0;
     let correct = 0;
-    for (const group of batch.groups) {
+    for (const group of groups) {
       const oldest = Math.min(...group.samples.map((s) => s.policyVersion));
       if (isTooStale(version, oldest, config.maxStaleness)) {
-        metrics.groupsDropped.inc({ reason: 'stale' });
-        await bus.broadcast('dropped', { taskId: group.taskId, reason: 'stale', detail: 'at the learner' });
+        await reportDrop(deps, group.taskId, 'stale', 'at the learner');
         continue;
       }
       const samples = group.samples.filter((s) => {
         const key = `${s.taskId}/${s.sampleIndex}`;
-        if (trainedKeys.has(key)) return void duplicatesRejected++;
-        trainedKeys.add(key);
+        if (recent.has(key)) return void duplicatesRejected++;
+        recent.set(key, version);
         return true;
       });
       if (samples.length === 0) continue;
@@ -80,7 +102,7 @@ export async function createLearner(deps: LearnerDeps) {
         correct += s.reward;
       }
       taskIds.push(group.taskId);
-      groups.push({
+      admitted.push({
         taskId: group.taskId,
         samples: samples.map((s) => ({
           promptTokenIds: s.promptTokenIds,
@@ -90,26 +112,31 @@ export async function createLearner(deps: LearnerDeps) {
         })),
       });
     }
+    return { admitted, taskIds, stalenesses, duplicatesRejected, correct };
+  }
 
+  async function train(delivery: Delivery<Batch>): Promise<void> {
+    const batch = delivery.data;
+    if (batch.step < version) return delivery.ack(); // trained before a redelivery: nothing to do
+    if (batch.step > version && !finished) return delivery.nak(OUT_OF_ORDER_WAIT_MS);
+    if (finished || version >= config.steps) {
+      // The run has what it needs: these groups are counted, not trained.
+      for (const taskId of batch.taskIds) await reportDrop(deps, taskId, 'surplus');
+      await delivery.ack();
+      return bus.blobs.delete(batch.blob);
+    }
+
+    const { admitted, taskIds, stalenesses, duplicatesRejected, correct } = await admit(
+      await loadBatch(bus, batch),
+    );
     metrics.learnerIdle.inc((performance.now() - idleSince) / 1000);
     const started = performance.now();
-    const result = groups.length > 0 ? await trainer.step({ step: batch.step, groups }) : undefined;
+    const result = admitted.length > 0 ? await trainer.step({ step: batch.step, groups: admitted }) : undefined;
     version = batch.step + 1;
-    await publishPolicy();
-    const stepSeconds = (performance.now() - started) / 1000;
-
-    for (const s of stalenesses) metrics.sampleStaleness.observe(s);
-    metrics.learnerSteps.inc();
-    metrics.learnerStepDuration.observe(stepSeconds);
-    metrics.samplesTrained.inc(stalenesses.length);
+    for (const [key, v] of recent) if (v < version - config.maxStaleness - 1) recent.delete(key);
     const trainAccuracy = stalenesses.length > 0 ? correct / stalenesses.length : 0;
-    metrics.trainAccuracy.set(trainAccuracy);
-    if (result) {
-      metrics.gradNorm.set(result.gradNorm);
-      metrics.loss.set({ term: 'total' }, result.loss);
-      for (const [term, value] of Object.entries(result.terms)) metrics.loss.set({ term }, value);
-    }
-    await bus.broadcast('trained', {
+    lastOutcome = {
+      type: 'trained',
       step: batch.step,
       policyVersion: version,
       taskIds,
@@ -121,19 +148,34 @@ export async function createLearner(deps: LearnerDeps) {
       loss: result?.loss ?? 0,
       terms: result?.terms ?? {},
       gradNorm: result?.gradNorm ?? 0,
-      stepSeconds,
-    });
-    if (config.checkpointEvery > 0 && version % config.checkpointEvery === 0) {
-      await bus.blobs.put('checkpoints/latest', await trainer.save());
-      await bus.putState('checkpoint', { version, key: 'checkpoints/latest' });
+      stepSeconds: 0,
+    };
+    // The checkpoint comes first: whatever happens after it, a restart announces this version and outcome.
+    await saveCheckpoint(
+      bus,
+      { version, recent: [...recent], lastOutcome },
+      await trainer.save(),
+      config.checkpointEvery,
+    );
+    await publishPolicy();
+    const stepSeconds = (performance.now() - started) / 1000;
+    lastOutcome.stepSeconds = stepSeconds;
+    await reportTrained(deps, lastOutcome);
+
+    for (const s of stalenesses) metrics.sampleStaleness.observe(s);
+    metrics.learnerSteps.inc();
+    metrics.learnerStepDuration.observe(stepSeconds);
+    metrics.samplesTrained.inc(stalenesses.length);
+    metrics.trainAccuracy.set(trainAccuracy);
+    if (result) {
+      metrics.gradNorm.set(result.gradNorm);
+      metrics.loss.set({ term: 'total' }, result.loss);
+      for (const [term, value] of Object.entries(result.terms)) metrics.loss.set({ term }, value);
     }
     await delivery.ack();
+    await bus.blobs.delete(batchBlobKey(batch.step));
     idleSince = performance.now();
-    if (version >= config.steps) {
-      finished = true;
-      await bus.putState('runState', { phase: 'done', reason: 'steps' });
-      await bus.broadcast('runState', { phase: 'done', reason: `reached ${config.steps} steps` });
-    }
+    if (version >= config.steps) await announceDone();
   }
 
   const machine = learnerMachine.provide({

@@ -1,5 +1,6 @@
 import type { ActorDeps } from '../../actors/deps.js';
 import { MemoryBus } from '../../bus/memory.js';
+import type { TrainedEvent } from '../../bus/messages.js';
 import { RunBus } from '../../bus/run-bus.js';
 import { parseRunConfig, type RunConfigInput } from '../../config/run-config.js';
 import { createMetrics } from '../../telemetry/metrics.js';
@@ -37,4 +38,37 @@ export async function fetchN<T>(
   while (out.length < n && Date.now() < deadline)
     out.push(...(await consumer.fetch(n - out.length, deadline - Date.now())));
   return out;
+}
+
+/**
+ * Follows the run's `outcomes` stream with a durable of its own (the coordinator's is untouched) and
+ * sorts what arrives into trained steps and dropped tasks, until `stop` is called.
+ */
+export function collectOutcomes(bus: RunBus) {
+  const trained: TrainedEvent[] = [];
+  const dropped: { taskId: string; reason: string; detail?: string }[] = [];
+  let stopped = false;
+  const following = (async () => {
+    const consumer = await bus.consumer('outcomes', { durable: 'observer', ackWaitMs: 5000, maxDeliver: 5 });
+    while (!stopped) {
+      const got = await consumer.fetch(100, 50);
+      for (const d of got) {
+        if (d.data.type === 'trained') trained.push(d.data);
+        else {
+          const { type: _, ...event } = d.data;
+          dropped.push(event);
+        }
+        await d.ack();
+      }
+      if (got.length === 0) await tick(20);
+    }
+  })();
+  return {
+    trained,
+    dropped,
+    stop: async () => {
+      stopped = true;
+      await following;
+    },
+  };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { coordinatorMachine } from '../../../actors/coordinator/machine.js';
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
+import type { CoordinatorSnapshot } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
 import { parseRunConfig } from '../../../config/run-config.js';
 import { scored } from '../../support/messages.js';
@@ -37,7 +38,7 @@ function harness(opts: {
   const announced: string[] = [];
   const machine = coordinatorMachine.provide({
     actors: {
-      publishTasks: fromPromise<void, { tasks: Task[] }>(async ({ input }) => {
+      publishTasks: fromPromise<void, { tasks: Task[]; snapshot: CoordinatorSnapshot }>(async ({ input }) => {
         published.push(...input.tasks);
         await opts.publishGate;
       }),
@@ -205,6 +206,7 @@ describe('coordinator machine', () => {
 
 function trained(step: number, taskIds: string[]) {
   return {
+    type: 'trained' as const,
     step,
     policyVersion: step + 1,
     taskIds,

@@ -4,7 +4,7 @@ import { startActor } from '../../../actors/run-machine.js';
 import { createVerifier, modeFor, score } from '../../../actors/verifier/verifier.js';
 import type { Rollout, Scored, Task } from '../../../bus/messages.js';
 import type { Generation, PolicyEngine, PolicyRef, SampleParams } from '../../../engines/types.js';
-import { actorDeps, fetchN, tick } from '../../support/actor-deps.js';
+import { actorDeps, collectOutcomes, fetchN, tick } from '../../support/actor-deps.js';
 import { scored } from '../../support/messages.js';
 
 /** Answers `a+b=` with the sum when `right`, else off by one; records what it was asked. */
@@ -64,13 +64,16 @@ describe('generator actor', () => {
       ackWaitMs: 5000,
       maxDeliver: 3,
     });
+    const outcomes = collectOutcomes(deps.bus);
     cleanup = async () => {
       run.actor.send({ type: 'STOP' });
       await run.done;
       gen.dispose();
+      await outcomes.stop();
       await deps.bus.bus.close();
     };
-    return { deps, rollouts };
+    const dropped = () => outcomes.dropped.map((e) => `${e.taskId}:${e.reason}`);
+    return { deps, rollouts, dropped };
   }
 
   it('publishes one rollout per sample, tagged with the policy version it served', async () => {
@@ -108,28 +111,24 @@ describe('generator actor', () => {
   it('hands a failed task back, and drops it as failed after maxDeliveries', async () => {
     const policy = new ScriptedPolicy();
     policy.failNext = 2;
-    const { deps, rollouts } = await start(policy, { maxDeliveries: 2 });
-    const dropped: string[] = [];
-    deps.bus.on('dropped', (e) => dropped.push(`${e.taskId}:${e.reason}`));
+    const { deps, rollouts, dropped } = await start(policy, { maxDeliveries: 2 });
     await deps.bus.publish('tasks', task('t9'), 't9');
     await tick(1500);
-    expect(dropped).toEqual(['t9:failed']);
+    expect(dropped()).toEqual(['t9:failed']);
     expect(await rollouts.fetch(10, 100)).toEqual([]);
   });
 
   it('once the run is done, drops queued training tasks as surplus but still answers evaluations', async () => {
     const policy = new ScriptedPolicy();
-    const { deps, rollouts } = await start(policy);
-    const dropped: string[] = [];
-    deps.bus.on('dropped', (e) => dropped.push(`${e.taskId}:${e.reason}`));
+    const { deps, rollouts, dropped } = await start(policy);
     await deps.bus.broadcast('runState', { phase: 'done', reason: 'reached 1 steps' });
     await tick();
     await deps.bus.publish('tasks', task('t1'), 't1');
     await deps.bus.publish('tasks', task('e1-0', { kind: 'eval', n: 1, evalRound: 1 }), 'e1-0');
     const got = await fetchN(rollouts, 1);
-    await tick();
+    await tick(150);
     expect(got.map((d) => d.data.taskId)).toEqual(['e1-0']);
-    expect(dropped).toEqual(['t1:surplus']);
+    expect(dropped()).toEqual(['t1:surplus']);
     expect(policy.calls.flatMap((c) => c.prompts)).toHaveLength(1);
   });
 });

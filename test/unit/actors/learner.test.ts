@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLearner } from '../../../actors/learner/learner.js';
 import { startActor } from '../../../actors/run-machine.js';
+import { storeBatch } from '../../../actors/batch-store.js';
 import type { Batch } from '../../../bus/messages.js';
+import type { RunBus } from '../../../bus/run-bus.js';
 import type { TrainBatch, TrainerEngine } from '../../../engines/types.js';
-import { actorDeps, collect, tick } from '../../support/actor-deps.js';
+import { actorDeps, collect, collectOutcomes, tick } from '../../support/actor-deps.js';
 import { group } from '../../support/messages.js';
 
 class FakeTrainer implements TrainerEngine {
@@ -22,10 +24,13 @@ class FakeTrainer implements TrainerEngine {
   dispose() {}
 }
 
-const batch = (step: number, groups: ReturnType<typeof group>[]): Batch => ({
-  step,
-  groups: groups.map((samples) => ({ taskId: samples[0]?.taskId ?? '', correctRate: 0.5, samples })),
-});
+/** Stores the groups as the buffer does and returns the batch message that refers to them. */
+const batch = (bus: RunBus, step: number, groups: ReturnType<typeof group>[]): Promise<Batch> =>
+  storeBatch(
+    bus,
+    step,
+    groups.map((samples) => ({ taskId: samples[0]?.taskId ?? '', correctRate: 0.5, samples })),
+  );
 
 describe('learner actor', () => {
   let stop: (() => Promise<void>) | undefined;
@@ -36,18 +41,13 @@ describe('learner actor', () => {
     const trainer = new FakeTrainer();
     const learner = await createLearner({ ...deps, trainer });
     const policy = collect<{ version: number }>((h) => deps.bus.on('policy', h));
-    const trained = collect<{
-      step: number;
-      taskIds: string[];
-      stalenessMax: number;
-      duplicatesRejected: number;
-    }>((h) => deps.bus.on('trained', h));
-    const dropped = collect<{ taskId: string; reason: string }>((h) => deps.bus.on('dropped', h));
+    const { trained, dropped, stop: stopFollowing } = collectOutcomes(deps.bus);
     const run = startActor(learner.machine, { name: 'learner' }, 'learner');
     stop = async () => {
       run.actor.send({ type: 'STOP' });
       await run.done;
       learner.dispose();
+      await stopFollowing();
       await deps.bus.bus.close();
     };
     return { deps, trainer, learner, policy, trained, dropped };
@@ -57,10 +57,10 @@ describe('learner actor', () => {
     const { deps, trainer, policy, trained, learner } = await start();
     expect(await deps.bus.getState('policy')).toEqual({ version: 0, uri: 'blob:weights/v0' });
     // Step 1 arrives before step 0: it waits.
-    await deps.bus.publish('batches', batch(1, [group('b', [1, 0])]), 'batch-1');
+    await deps.bus.publish('batches', await batch(deps.bus, 1, [group('b', [1, 0])]), 'batch-1');
     await tick(50);
     expect(trainer.steps).toHaveLength(0);
-    await deps.bus.publish('batches', batch(0, [group('a', [1, 0, 0, 1])]), 'batch-0');
+    await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0, 0, 1])]), 'batch-0');
     await tick(400);
     expect(trainer.steps.map((s) => s.step)).toEqual([0, 1]);
     expect(learner.version()).toBe(2);
@@ -72,11 +72,11 @@ describe('learner actor', () => {
 
   it('drops a group generated beyond the staleness bound instead of training it', async () => {
     const { deps, trainer, trained, dropped } = await start({ maxStaleness: 0 });
-    await deps.bus.publish('batches', batch(0, [group('ok', [1, 0])]), 'batch-0');
+    await deps.bus.publish('batches', await batch(deps.bus, 0, [group('ok', [1, 0])]), 'batch-0');
     await tick(100);
     await deps.bus.publish(
       'batches',
-      batch(1, [group('fresh', [1, 0], { policyVersion: 1 }), group('old', [1, 0], { policyVersion: 0 })]),
+      await batch(deps.bus, 1, [group('fresh', [1, 0], { policyVersion: 1 }), group('old', [1, 0], { policyVersion: 0 })]),
       'batch-1',
     );
     await tick(100);
@@ -87,9 +87,9 @@ describe('learner actor', () => {
 
   it('trains a sample at most once, and counts the duplicates it refused', async () => {
     const { deps, trainer, trained } = await start();
-    await deps.bus.publish('batches', batch(0, [group('a', [1, 0])]), 'batch-0');
+    await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
     await tick(100);
-    await deps.bus.publish('batches', batch(1, [group('a', [1, 0]), group('b', [0, 1])]), 'batch-1');
+    await deps.bus.publish('batches', await batch(deps.bus, 1, [group('a', [1, 0]), group('b', [0, 1])]), 'batch-1');
     await tick(100);
     expect(trainer.steps[1]?.groups.map((g) => g.taskId)).toEqual(['b']);
     expect(trained[1]?.duplicatesRejected).toBe(2);
@@ -98,8 +98,8 @@ describe('learner actor', () => {
   it('after the last step, announces the run done and counts later batches as surplus', async () => {
     const { deps, trainer, dropped } = await start({ steps: 1 });
     const states = collect<{ phase: string }>((h) => deps.bus.on('runState', h));
-    await deps.bus.publish('batches', batch(0, [group('a', [1, 0])]), 'batch-0');
-    await deps.bus.publish('batches', batch(1, [group('b', [1, 0])]), 'batch-1');
+    await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
+    await deps.bus.publish('batches', await batch(deps.bus, 1, [group('b', [1, 0])]), 'batch-1');
     await tick(200);
     expect(trainer.steps).toHaveLength(1);
     expect(states.map((s) => s.phase)).toEqual(['done']);

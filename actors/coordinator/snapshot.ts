@@ -1,0 +1,85 @@
+import type { EvaluatedEvent } from '../../bus/messages.js';
+import { type LedgerSnapshot, TaskLedger } from './accounting.js';
+import type { TrainingStats } from './machine.js';
+
+/**
+ * What the coordinator keeps in the key-value store so that a restarted coordinator continues the run
+ * instead of starting over: how far it dispatched, every task's outcome, the training statistics and
+ * the evaluations. It is written before a plan is published and before outcomes are acknowledged, so
+ * nothing the bus has forgotten is missing from it.
+ */
+export interface CoordinatorSnapshot {
+  version: number;
+  nextIndex: number;
+  /** The first training task of the last plan: a restart publishes [planFrom, nextIndex) again. */
+  planFrom: number;
+  ledger: LedgerSnapshot;
+  stepsCounted: number[];
+  stats: TrainingStats;
+  evals: EvaluatedEvent[];
+  /** Milliseconds after the run started at which each evaluation's result came in. */
+  evalsAtMs: number[];
+  roundsStarted: number;
+  /** Versions whose evaluation was due or under way: a restart evaluates them again. */
+  evalPending: number[];
+  doneReason?: string;
+  closed: boolean;
+  startedAtMs: number;
+}
+
+/** The part of the coordinator's context a snapshot covers. */
+export interface ResumableContext {
+  version: number;
+  nextIndex: number;
+  planFrom: number;
+  ledger: TaskLedger;
+  stepsCounted: Set<number>;
+  stats: TrainingStats;
+  evals: EvaluatedEvent[];
+  evalsAtMs: number[];
+  roundsStarted: number;
+  evalDue: number[];
+  rounds: Map<number, { complete: boolean; policyVersion: number }>;
+  doneReason?: string;
+  closed: boolean;
+  startedAtMs: number;
+}
+
+export function snapshotOf(ctx: ResumableContext): CoordinatorSnapshot {
+  const underWay = [...ctx.rounds.values()].filter((r) => !r.complete).map((r) => r.policyVersion);
+  return {
+    version: ctx.version,
+    nextIndex: ctx.nextIndex,
+    planFrom: ctx.planFrom,
+    ledger: ctx.ledger.snapshot(),
+    stepsCounted: [...ctx.stepsCounted],
+    stats: ctx.stats,
+    evals: ctx.evals,
+    evalsAtMs: ctx.evalsAtMs,
+    roundsStarted: ctx.roundsStarted,
+    evalPending: [...underWay, ...ctx.evalDue],
+    ...(ctx.doneReason === undefined ? {} : { doneReason: ctx.doneReason }),
+    closed: ctx.closed,
+    startedAtMs: ctx.startedAtMs,
+  };
+}
+
+export function resumeFrom(s: CoordinatorSnapshot): ResumableContext {
+  return {
+    version: s.version,
+    nextIndex: s.nextIndex,
+    planFrom: s.nextIndex,
+    ledger: TaskLedger.restore(s.ledger),
+    stepsCounted: new Set(s.stepsCounted),
+    stats: s.stats,
+    evals: s.evals,
+    evalsAtMs: s.evalsAtMs,
+    roundsStarted: s.roundsStarted,
+    // Rounds under way when the coordinator stopped start again; their late answers are ignored.
+    evalDue: [...new Set(s.evalPending)],
+    rounds: new Map(),
+    ...(s.doneReason === undefined ? {} : { doneReason: s.doneReason }),
+    closed: s.closed,
+    startedAtMs: s.startedAtMs,
+  };
+}

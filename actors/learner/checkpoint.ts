@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { trainedEventSchema } from '../../bus/messages.js';
+import type { RunBus } from '../../bus/run-bus.js';
+
+/**
+ * The learner's checkpoint: the trainer's own state (weights, optimiser moments, step, any RNG it
+ * draws from) plus what the learner needs to resume exactly where it stopped: the policy version,
+ * the samples it trained recently (to keep refusing redelivered ones) and the outcome of its last
+ * step (re-announced on resume, in case the crash came before the announcement).
+ *
+ * Layout: 4-byte big-endian header length, the JSON header, then the trainer's bytes.
+ */
+
+const FORMAT = 'nft-learner-checkpoint/1';
+
+const headerSchema = z.object({
+  format: z.literal(FORMAT),
+  version: z.number().int().min(0),
+  /** `taskId/sampleIndex` → the version it was trained at. */
+  recent: z.array(z.tuple([z.string(), z.number().int()])),
+  lastOutcome: trainedEventSchema.optional(),
+});
+
+export type LearnerState = Omit<z.infer<typeof headerSchema>, 'format'>;
+
+interface CheckpointRef {
+  version: number;
+  key: string;
+}
+
+export function encodeCheckpoint(state: LearnerState, trainerState: Uint8Array): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify({ format: FORMAT, ...state }));
+  const out = new Uint8Array(4 + header.length + trainerState.length);
+  new DataView(out.buffer).setUint32(0, header.length);
+  out.set(header, 4);
+  out.set(trainerState, 4 + header.length);
+  return out;
+}
+
+export function decodeCheckpoint(bytes: Uint8Array): { state: LearnerState; trainerState: Uint8Array } {
+  const length = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0) : -1;
+  if (length < 0 || 4 + length > bytes.length) throw new Error('learner checkpoint: truncated header');
+  const parsed = headerSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))));
+  if (!parsed.success) throw new Error(`learner checkpoint: bad header: ${parsed.error.message}`);
+  const { format: _, ...state } = parsed.data;
+  return { state, trainerState: bytes.slice(4 + length) };
+}
+
+/**
+ * Saves version `state.version` and points the run state at it; keeps every `keepEvery`-th version
+ * (0: only the latest) and deletes the one it replaces.
+ */
+export async function saveCheckpoint(
+  bus: RunBus,
+  state: LearnerState,
+  trainerState: Uint8Array,
+  keepEvery: number,
+): Promise<void> {
+  const key = `checkpoints/v${state.version}`;
+  await bus.blobs.put(key, encodeCheckpoint(state, trainerState));
+  const previous = await bus.getState<CheckpointRef>('checkpoint');
+  await bus.putState('checkpoint', { version: state.version, key });
+  const kept = previous && keepEvery > 0 && previous.version % keepEvery === 0;
+  if (previous && previous.key !== key && !kept) await bus.blobs.delete(previous.key);
+}
+
+export async function loadCheckpoint(
+  bus: RunBus,
+): Promise<{ state: LearnerState; trainerState: Uint8Array } | undefined> {
+  const ref = await bus.getState<CheckpointRef>('checkpoint');
+  if (!ref) return undefined;
+  const bytes = await bus.blobs.get(ref.key);
+  if (!bytes)
+    throw new Error(
+      `learner checkpoint ${ref.key} (version ${ref.version}) is named in the run state but missing from the blob store`,
+    );
+  return decodeCheckpoint(bytes);
+}

@@ -1,0 +1,22 @@
+import type { DropReason, TrainedEvent } from '../bus/messages.js';
+import type { ActorDeps } from './deps.js';
+
+/**
+ * Outcomes of training tasks, published once each to the durable `outcomes` stream. The message id makes
+ * a repeat (a redelivery processed twice, a restarted actor) a no-op within the dedupe window.
+ */
+
+export async function reportDrop(
+  deps: Pick<ActorDeps, 'bus' | 'metrics'>,
+  taskId: string,
+  reason: DropReason,
+  detail?: string,
+): Promise<void> {
+  deps.metrics.groupsDropped.inc({ reason });
+  const event = { type: 'dropped' as const, taskId, reason, ...(detail === undefined ? {} : { detail }) };
+  await deps.bus.publish('outcomes', event, `dropped-${taskId}`);
+}
+
+export async function reportTrained(deps: Pick<ActorDeps, 'bus'>, event: TrainedEvent): Promise<void> {
+  await deps.bus.publish('outcomes', event, `trained-${event.step}`);
+}
