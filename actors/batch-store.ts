@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Batch, Group } from '../bus/messages.js';
 import { batchGroupsSchema } from '../bus/messages.js';
 import { MessageError, type RunBus } from '../bus/run-bus.js';
@@ -7,14 +8,20 @@ import { MessageError, type RunBus } from '../bus/run-bus.js';
  * responses with thousands of tokens each are megabytes, beyond NATS's default 1 MB message limit.
  */
 
-export function batchBlobKey(step: number): string {
-  return `batches/step-${step}`;
+/**
+ * A batch is named by its step and its tasks: a restarted buffer that assembles step k again from the
+ * same groups publishes a duplicate (dropped by message id); from other groups, a distinct batch that
+ * the learner settles as too late rather than losing its tasks.
+ */
+export function batchName(step: number, taskIds: string[]): string {
+  return `step-${step}-${createHash('sha1').update(taskIds.join(',')).digest('hex').slice(0, 12)}`;
 }
 
 export async function storeBatch(bus: RunBus, step: number, groups: Group[]): Promise<Batch> {
-  const blob = batchBlobKey(step);
+  const taskIds = groups.map((g) => g.taskId);
+  const blob = `batches/${batchName(step, taskIds)}`;
   await bus.blobs.put(blob, new TextEncoder().encode(JSON.stringify(groups)));
-  return { step, taskIds: groups.map((g) => g.taskId), blob };
+  return { step, taskIds, blob };
 }
 
 export async function loadBatch(bus: RunBus, batch: Batch): Promise<Group[]> {
@@ -22,6 +29,8 @@ export async function loadBatch(bus: RunBus, batch: Batch): Promise<Group[]> {
   if (!bytes) throw new MessageError(`batch ${batch.step}: its groups (blob ${batch.blob}) are missing`);
   const parsed = batchGroupsSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
   if (!parsed.success)
-    throw new MessageError(`batch ${batch.step}: blob ${batch.blob} is not a list of groups: ${parsed.error.message}`);
+    throw new MessageError(
+      `batch ${batch.step}: blob ${batch.blob} is not a list of groups: ${parsed.error.message}`,
+    );
   return parsed.data;
 }

@@ -49,6 +49,8 @@ export interface NatsBusOptions {
   user?: string;
   password?: string;
   token?: string;
+  /** TLS: CA file to verify the server, client certificate and key for mutual TLS. */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
   /** The connection's name, as the server's monitoring shows it. */
   name?: string;
   /** Pause between reconnect attempts; the client reconnects forever. */
@@ -82,6 +84,7 @@ export class NatsBus implements Bus {
       pass: options.password,
       token: options.token,
       name: options.name,
+      ...(options.tls ? { tls: options.tls } : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: options.reconnectWaitMs ?? 500,
     });

@@ -13,6 +13,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { buildConfig } from './config-input.js';
 import { integerFlag } from './flags.js';
+import { natsConnection, natsFlagHelp, natsFlagOptions } from './nats-connection.js';
 
 export const actorHelp = `nft-train actor — run one actor of a run as its own process, over NATS JetStream
 
@@ -29,13 +30,15 @@ Options:
   --run ID             the run's id (overrides runId in the config file)
   --config FILE        run configuration, YAML or JSON; every actor of a run needs the same one
   --index N            replica number of a generator or verifier (default 0)
-  --nats-user USER     user name                                  (or NATS_USER)
-  --nats-password PW   password                                   (or NATS_PASSWORD)
-  --nats-token TOKEN   token                                      (or NATS_TOKEN)
+${natsFlagHelp}
   --metrics-port N     serve Prometheus metrics on this port (0 = any free; default: none)
   -h, --help           this text
 
-Credentials are never logged.`;
+Credentials are never logged.
+
+Exit codes: 0 the run is closed (the coordinator: it closed it and wrote the summary); 143 (SIGTERM)
+or 130 (SIGINT) stopped on request after finishing or handing back the work in hand — the coordinator
+keeps its state in the key-value store and a new one resumes from it; 1 an error; 2 bad usage.`;
 
 export async function actorCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -46,9 +49,7 @@ export async function actorCommand(argv: string[]): Promise<number> {
       run: { type: 'string' },
       config: { type: 'string' },
       index: { type: 'string' },
-      'nats-user': { type: 'string' },
-      'nats-password': { type: 'string' },
-      'nats-token': { type: 'string' },
+      ...natsFlagOptions,
       'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -77,39 +78,73 @@ export async function actorCommand(argv: string[]): Promise<number> {
   const name = role === 'generator' || role === 'verifier' ? `${role}-${index}` : role;
   const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
 
-  const transport = await NatsBus.connect({
-    servers: servers.split(','),
-    user: values['nats-user'] ?? process.env.NATS_USER,
-    password: values['nats-password'] ?? process.env.NATS_PASSWORD,
-    token: values['nats-token'] ?? process.env.NATS_TOKEN,
-    name: `nft-${config.runId}-${name}`,
-  });
+  const transport = await NatsBus.connect(natsConnection(servers, values, `nft-${config.runId}-${name}`));
   log(`connected to NATS at ${servers.split(',').length} server(s) for run ${config.runId}`);
   const bus = new RunBus(transport, config.runId);
   const metrics = createMetrics();
   const server = config.metrics ? await serveMetrics(metrics.registry, config.metricsPort) : undefined;
   const deps = (n: string): ActorDeps => ({ bus, config, metrics, log, name: n });
+  const signalled = onStopSignal();
   try {
-    if (role === 'coordinator') await coordinate(deps('coordinator'), log);
-    else await work(role, index, deps, log);
-    return 0;
+    if (role === 'coordinator') await coordinate(deps('coordinator'), log, signalled);
+    else await work(role, index, deps, log, signalled);
+    return signalled.code() ?? 0;
   } finally {
+    signalled.dispose();
     await bus.bus.close();
     server?.close();
   }
 }
 
-async function coordinate(deps: ActorDeps, log: (line: string) => void): Promise<void> {
+/** SIGTERM and SIGINT ask for a clean stop; the process then exits 128 + the signal's number. */
+function onStopSignal() {
+  let code: number | undefined;
+  const listeners = new Set<(signal: string) => void>();
+  const handle = (signal: NodeJS.Signals) => {
+    if (code !== undefined) return;
+    code = signal === 'SIGINT' ? 130 : 143;
+    for (const l of listeners) l(signal);
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+  return {
+    code: () => code,
+    /** Calls `listener` once a stop is asked for (at once if it already was). */
+    onStop(listener: (signal: string) => void): void {
+      if (code !== undefined) listener(code === 130 ? 'SIGINT' : 'SIGTERM');
+      else listeners.add(listener);
+    },
+    dispose: () => {
+      process.off('SIGTERM', handle);
+      process.off('SIGINT', handle);
+    },
+  };
+}
+
+type StopSignal = ReturnType<typeof onStopSignal>;
+
+async function coordinate(
+  deps: ActorDeps,
+  log: (line: string) => void,
+  signalled: StopSignal,
+): Promise<void> {
   const { bus, config } = deps;
   const source = await openProblemSource(config, log);
   const offEval = bus.on('evaluated', (e) =>
     log(`held-out accuracy ${e.accuracy.toFixed(3)} at policy version ${e.policyVersion}`),
   );
   const coord = await startCoordinator(deps, source);
-  await coord.done;
-  await coord.flush();
+  const stopped = new Promise<void>((resolve) =>
+    signalled.onStop((signal) => {
+      log(`stopping on ${signal}: the run's state stays in the key-value store for the next coordinator`);
+      resolve();
+    }),
+  );
+  await Promise.race([coord.done, stopped]);
   coord.disconnect();
+  await coord.flush();
   offEval();
+  if (signalled.code() !== undefined) return;
   const summary = summariseCoordinator(config, coord.actor.getSnapshot().context, source.heldOut.length);
   mkdirSync(config.out, { recursive: true });
   writeFileSync(join(config.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -121,6 +156,7 @@ async function work(
   index: number,
   deps: (name: string) => ActorDeps,
   log: (line: string) => void,
+  signalled: StopSignal,
 ): Promise<void> {
   const { bus, config } = deps('probe');
   const engines = await createEngines(config, bus.blobs, log);
@@ -136,15 +172,11 @@ async function work(
     if (s.phase === 'closed') stop('the run is closed');
   });
   if ((await bus.getState<{ phase: string }>('runState'))?.phase === 'closed') stop('the run is closed');
-  const onSignal = (signal: NodeJS.Signals) => stop(signal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  signalled.onStop(stop);
   try {
     await worker.done;
   } finally {
     offRunState();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
     worker.dispose();
     engines.dispose();
   }

@@ -21,7 +21,8 @@ Options (each overrides the config file, which overrides the defaults):
 ${runFlagHelp()}
   --config FILE           YAML or JSON run configuration (see README)
   --nats URL              one process per actor, meeting on this NATS server, kept alive by this
-                          one (credentials from NATS_USER/NATS_PASSWORD or NATS_TOKEN)
+                          one; credentials and TLS from the environment: NATS_USER and
+                          NATS_PASSWORD or NATS_TOKEN; NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY
   --processes SPEC        replicas with --nats, e.g. generator=3,verifier=2
   --no-metrics            do not serve metrics
   -h, --help              this text

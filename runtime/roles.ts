@@ -2,11 +2,11 @@ import { createBuffer } from '../actors/buffer/buffer.js';
 import { createCoordinator } from '../actors/coordinator/coordinator.js';
 import type { ProblemSource } from '../actors/coordinator/problems.js';
 import type { ActorDeps } from '../actors/deps.js';
-import type { TrainedEvent } from '../bus/messages.js';
 import { createGenerator } from '../actors/generator/generator.js';
 import { createLearner } from '../actors/learner/learner.js';
 import { startActor } from '../actors/run-machine.js';
 import { createVerifier } from '../actors/verifier/verifier.js';
+import type { TrainedEvent } from '../bus/messages.js';
 import { deriveSeed } from '../util/random.js';
 import type { RunEngines } from './engines.js';
 

@@ -3,9 +3,12 @@ import { createInterface } from 'node:readline';
 import type { Role } from './roles.js';
 
 /**
- * Starts one process per actor (`nft-train actor <role>`) and keeps the workers alive: a worker that
- * dies before the run is closed is started again after a growing pause (1 s, 2 s, 4 s … 30 s). The
- * run ends when the coordinator exits; workers exit by themselves once it has closed the run.
+ * Starts one process per actor (`nft-train actor <role>`) and keeps every one of them alive: an actor
+ * that exits before the run is closed — crashed, killed, or drained by someone else's SIGTERM — starts
+ * again after a growing pause (1 s, 2 s, 4 s … 30 s; back to 1 s after 30 s of healthy life) and resumes from the run's stored state. The run
+ * ends when the coordinator exits 0; workers exit 0 by themselves once it has closed the run.
+ * An actor that fails with an error soon after starting, several times in a row, is a crash loop
+ * (a bad configuration, a missing file): the supervisor gives up rather than spin.
  */
 
 export interface SupervisedActor {
@@ -25,16 +28,23 @@ export interface SupervisorOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** An error exit this soon after start counts towards a crash loop. */
+const QUICK_FAILURE_MS = 10_000;
+const CRASH_LOOP_FAILURES = 5;
+const HEALTHY_UPTIME_MS = 30_000;
+
+export function actorName(actor: SupervisedActor): string {
+  return actor.role === 'generator' || actor.role === 'verifier'
+    ? `${actor.role}-${actor.index}`
+    : actor.role;
+}
 
 export async function supervise(options: SupervisorOptions): Promise<number> {
   const { log } = options;
   let closed = false;
-  const workers = new Map<string, ChildProcess>();
-  const exits = new Map<string, Promise<void>>();
+  const running = new Map<string, ChildProcess>();
 
-  const launch = (actor: SupervisedActor): ChildProcess => {
-    const name =
-      actor.role === 'generator' || actor.role === 'verifier' ? `${actor.role}-${actor.index}` : actor.role;
+  const launch = (actor: SupervisedActor, name: string): ChildProcess => {
     // The same Node and loader flags as this process: the children run the same build of the CLI.
     const child = spawn(
       process.execPath,
@@ -59,56 +69,73 @@ export async function supervise(options: SupervisorOptions): Promise<number> {
     return child;
   };
 
-  const keepAlive = (actor: SupervisedActor, name: string): Promise<void> =>
+  /** Resolves with the exit code that ends this actor's life: 0, the supervisor closing, or a crash loop. */
+  const keepAlive = (actor: SupervisedActor): Promise<number> =>
     new Promise((resolve) => {
-      let failures = 0;
+      const name = actorName(actor);
+      let restarts = 0;
+      let quickFailures = 0;
       const start = () => {
-        const child = launch(actor);
-        workers.set(name, child);
+        const startedAt = Date.now();
+        const child = launch(actor, name);
+        running.set(name, child);
         child.once('exit', (code, signal) => {
-          if (code === 0 || closed) {
-            resolve();
-            return;
+          running.delete(name);
+          const exitCode = code ?? 128 + 15;
+          if (code === 0 || closed) return resolve(exitCode);
+          const uptime = Date.now() - startedAt;
+          // A long healthy life earns a quick restart again.
+          if (uptime > HEALTHY_UPTIME_MS) restarts = 0;
+          const errored = signal === null && code !== 143 && code !== 130;
+          quickFailures = errored && uptime < QUICK_FAILURE_MS ? quickFailures + 1 : 0;
+          if (quickFailures >= CRASH_LOOP_FAILURES) {
+            log(`${name} failed ${quickFailures} times in a row right after starting: giving up`);
+            return resolve(exitCode);
           }
-          const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures++);
+          const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** restarts++);
           log(
             `${name} exited (${signal ? `signal ${signal}` : `code ${code}`}); restarting in ${wait / 1000}s`,
           );
-          setTimeout(() => (closed ? resolve() : start()), wait);
+          setTimeout(() => (closed ? resolve(exitCode) : start()), wait);
         });
       };
       start();
     });
 
-  for (const actor of options.actors) {
-    if (actor.role === 'coordinator') continue;
-    const name =
-      actor.role === 'generator' || actor.role === 'verifier' ? `${actor.role}-${actor.index}` : actor.role;
-    exits.set(name, keepAlive(actor, name));
-  }
-  const coordinator = launch({ role: 'coordinator', index: 0 });
+  const stopAll = (signal: NodeJS.Signals) => {
+    for (const child of running.values()) if (child.exitCode === null) child.kill(signal);
+  };
   const forward = (signal: NodeJS.Signals) => {
     closed = true;
     log(`${signal}: asking every actor to drain`);
-    coordinator.kill(signal);
-    for (const w of workers.values()) w.kill(signal);
+    stopAll(signal);
   };
   process.on('SIGTERM', forward);
   process.on('SIGINT', forward);
-  const code = await new Promise<number>((resolve) =>
-    coordinator.once('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))),
-  );
+
+  const coordinator = options.actors.find((a) => a.role === 'coordinator') ?? {
+    role: 'coordinator',
+    index: 0,
+  };
+  const workers = options.actors
+    .filter((a) => a.role !== 'coordinator')
+    .map((a) =>
+      keepAlive(a).then((code) => {
+        // A worker in a crash loop would leave the run waiting for ever: end it.
+        if (code !== 0 && !closed) forward('SIGTERM');
+        return code;
+      }),
+    );
+  const code = await keepAlive(coordinator);
   closed = true;
   if (code !== 0) {
     log(`coordinator exited with ${code}: stopping the workers`);
-    for (const w of workers.values()) w.kill('SIGTERM');
+    stopAll('SIGTERM');
   }
-  const timeout = setTimeout(() => {
-    for (const w of workers.values()) if (w.exitCode === null) w.kill('SIGTERM');
-  }, options.workerExitTimeoutMs ?? 30_000);
-  await Promise.all(exits.values());
+  const timeout = setTimeout(() => stopAll('SIGTERM'), options.workerExitTimeoutMs ?? 30_000);
+  const workerCodes = await Promise.all(workers);
   clearTimeout(timeout);
   process.off('SIGTERM', forward);
   process.off('SIGINT', forward);
-  return code;
+  return code !== 0 ? code : (workerCodes.find((c) => c !== 0 && c !== 143 && c !== 130) ?? 0);
 }

@@ -1,9 +1,9 @@
 import type { Delivery } from '../../bus/bus.js';
 import type { Scored } from '../../bus/messages.js';
-import { storeBatch } from '../batch-store.js';
+import { batchName, storeBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
-import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
 import { reportDrop } from '../outcomes.js';
+import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
 import { type AssemblerAction, BatchAssembler } from './assembler.js';
 
 /**
@@ -28,7 +28,8 @@ export async function createBuffer(deps: ActorDeps) {
   async function apply(actions: AssemblerAction<Delivery<Scored>>[]): Promise<void> {
     for (const action of actions) {
       if (action.type === 'batch') {
-        await bus.publish('batches', await storeBatch(bus, action.step, action.groups), `batch-${action.step}`);
+        const batch = await storeBatch(bus, action.step, action.groups);
+        await bus.publish('batches', batch, batchName(batch.step, batch.taskIds));
         await bus.putState('buffer.nextStep', action.step + 1);
       } else if (action.type === 'drop') {
         await reportDrop(deps, action.taskId, action.reason);

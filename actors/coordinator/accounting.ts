@@ -47,8 +47,9 @@ export class TaskLedger {
     }
     const previous = this.outcomes.get(taskId);
     if (previous !== undefined) {
-      // The same drop reported again (a redelivery processed twice) changes nothing.
-      if (previous === outcome && outcome !== 'trained') return;
+      // The same drop reported again (a redelivery processed twice) changes nothing, and neither does a
+      // late copy of a trained group being dropped: the task was trained once.
+      if (outcome !== 'trained' && (previous === outcome || previous === 'trained')) return;
       if (previous === 'trained' && outcome === 'trained') this.trainedTwice++;
       else this.conflicts++;
       return;
@@ -61,7 +62,8 @@ export class TaskLedger {
     const codes: string[] = [];
     for (let i = 0; i < n; i++) {
       const id = trainTaskId(i);
-      if (!this.dispatched.has(id)) throw new Error(`ledger: tasks must be dispatched in order; ${id} is missing`);
+      if (!this.dispatched.has(id))
+        throw new Error(`ledger: tasks must be dispatched in order; ${id} is missing`);
       const outcome = this.outcomes.get(id);
       codes.push(outcome === undefined ? '.' : CODES[outcome]);
     }

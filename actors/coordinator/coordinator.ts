@@ -124,7 +124,10 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     /** Waits until every announcement made so far has been sent. */
     flush: () => Promise.all([...inFlight, saving]).then(() => {}),
     /** Forwards the run's events to a started coordinator actor until the returned function is called. */
-    connect(send: (event: Parameters<typeof machine.transition>[1]) => void, context: () => Context): () => void {
+    connect(
+      send: (event: Parameters<typeof machine.transition>[1]) => void,
+      context: () => Context,
+    ): () => void {
       const route = (o: Outcome) => {
         if (o.type === 'trained') {
           for (const taskId of o.taskIds) endSpan(taskId, 'trained');

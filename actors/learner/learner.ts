@@ -2,7 +2,7 @@ import type { Delivery } from '../../bus/bus.js';
 import type { Batch, PolicyEvent, TrainedEvent } from '../../bus/messages.js';
 import type { TrainerEngine, TrainGroup } from '../../engines/types.js';
 import { isTooStale, staleness } from '../../nft/index.js';
-import { batchBlobKey, loadBatch } from '../batch-store.js';
+import { loadBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { reportDrop, reportTrained } from '../outcomes.js';
 import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
@@ -85,18 +85,16 @@ export async function createLearner(deps: LearnerDeps) {
     let duplicatesRejected = 0;
     let correct = 0;
     for (const group of groups) {
-      const oldest = Math.min(...group.samples.map((s) => s.policyVersion));
+      // Samples trained before come first: a copy of a trained group is refused, not dropped as stale.
+      const samples = group.samples.filter((s) => !recent.has(`${s.taskId}/${s.sampleIndex}`));
+      duplicatesRejected += group.samples.length - samples.length;
+      if (samples.length === 0) continue;
+      const oldest = Math.min(...samples.map((s) => s.policyVersion));
       if (isTooStale(version, oldest, config.maxStaleness)) {
         await reportDrop(deps, group.taskId, 'stale', 'at the learner');
         continue;
       }
-      const samples = group.samples.filter((s) => {
-        const key = `${s.taskId}/${s.sampleIndex}`;
-        if (recent.has(key)) return void duplicatesRejected++;
-        recent.set(key, version);
-        return true;
-      });
-      if (samples.length === 0) continue;
+      for (const s of samples) recent.set(`${s.taskId}/${s.sampleIndex}`, version);
       for (const s of samples) {
         stalenesses.push(staleness(version, s.policyVersion));
         correct += s.reward;
@@ -117,7 +115,16 @@ export async function createLearner(deps: LearnerDeps) {
 
   async function train(delivery: Delivery<Batch>): Promise<void> {
     const batch = delivery.data;
-    if (batch.step < version) return delivery.ack(); // trained before a redelivery: nothing to do
+    if (batch.step < version) {
+      // A redelivery of a step trained before the learner restarted, or a second batch for that step
+      // from a restarted buffer: tasks it did not train are settled, none left unaccounted.
+      const trainedTasks = new Set([...recent.keys()].map((key) => key.slice(0, key.lastIndexOf('/'))));
+      for (const taskId of batch.taskIds)
+        if (!trainedTasks.has(taskId))
+          await reportDrop(deps, taskId, 'stale', `step ${batch.step} was trained already`);
+      await delivery.ack();
+      return bus.blobs.delete(batch.blob);
+    }
     if (batch.step > version && !finished) return delivery.nak(OUT_OF_ORDER_WAIT_MS);
     if (finished || version >= config.steps) {
       // The run has what it needs: these groups are counted, not trained.
@@ -131,7 +138,8 @@ export async function createLearner(deps: LearnerDeps) {
     );
     metrics.learnerIdle.inc((performance.now() - idleSince) / 1000);
     const started = performance.now();
-    const result = admitted.length > 0 ? await trainer.step({ step: batch.step, groups: admitted }) : undefined;
+    const result =
+      admitted.length > 0 ? await trainer.step({ step: batch.step, groups: admitted }) : undefined;
     version = batch.step + 1;
     for (const [key, v] of recent) if (v < version - config.maxStaleness - 1) recent.delete(key);
     const trainAccuracy = stalenesses.length > 0 ? correct / stalenesses.length : 0;
@@ -173,7 +181,7 @@ export async function createLearner(deps: LearnerDeps) {
       for (const [term, value] of Object.entries(result.terms)) metrics.loss.set({ term }, value);
     }
     await delivery.ack();
-    await bus.blobs.delete(batchBlobKey(batch.step));
+    await bus.blobs.delete(batch.blob);
     idleSince = performance.now();
     if (version >= config.steps) await announceDone();
   }

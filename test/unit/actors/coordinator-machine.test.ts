@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import { coordinatorMachine } from '../../../actors/coordinator/machine.js';
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
-import type { CoordinatorSnapshot } from '../../../actors/coordinator/snapshot.js';
+import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
 import { parseRunConfig } from '../../../config/run-config.js';
 import { scored } from '../../support/messages.js';
@@ -22,6 +22,8 @@ function harness(opts: {
   targetAccuracy?: number;
   /** Holds every publish open until it resolves, as a slow bus would. */
   publishGate?: Promise<void>;
+  resume?: CoordinatorSnapshot;
+  version?: number;
 }) {
   const source: ProblemSource = {
     train: (i) => (opts.trainSize !== undefined && i >= opts.trainSize ? undefined : problem(i)),
@@ -36,9 +38,11 @@ function harness(opts: {
   });
   const published: Task[] = [];
   const announced: string[] = [];
+  const snapshots: CoordinatorSnapshot[] = [];
   const machine = coordinatorMachine.provide({
     actors: {
       publishTasks: fromPromise<void, { tasks: Task[]; snapshot: CoordinatorSnapshot }>(async ({ input }) => {
+        snapshots.push(input.snapshot);
         published.push(...input.tasks);
         await opts.publishGate;
       }),
@@ -48,7 +52,13 @@ function harness(opts: {
       announceEval: (_, r) => void announced.push(`eval ${r.round}: ${r.accuracy}`),
     },
   });
-  const actor = createActor(machine, { input: { config, source } }).start();
+  const input = {
+    config,
+    source,
+    ...(opts.resume ? { resume: opts.resume } : {}),
+    ...(opts.version !== undefined ? { version: opts.version } : {}),
+  };
+  const actor = createActor(machine, { input }).start();
   const train = () => published.filter((t) => t.kind === 'train');
   const answerEval = async (round: number, correct: boolean[]) => {
     const tasks = published.filter((t) => t.kind === 'eval' && t.evalRound === round);
@@ -63,7 +73,7 @@ function harness(opts: {
     });
     await settle();
   };
-  return { actor, published, announced, train, answerEval };
+  return { actor, published, announced, snapshots, train, answerEval };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
@@ -201,6 +211,55 @@ describe('coordinator machine', () => {
     await settle();
     await h.answerEval(1, [true, true]);
     expect(h.announced.some((a) => a.startsWith('done: target'))).toBe(true);
+  });
+});
+
+describe('coordinator resume', () => {
+  it('continues from its snapshot: counts, dispatch position and evaluations carry over', async () => {
+    const first = harness({ maxStaleness: 0, promptsPerStep: 2, everySteps: 2 });
+    await settle();
+    await first.answerEval(0, [true, false]);
+    first.actor.send({ type: 'DROPPED', taskId: 't0', reason: 'filtered' });
+    await settle();
+    first.actor.send({ type: 'TRAINED', event: trained(0, ['t1', 't2']) });
+    first.actor.send({ type: 'POLICY', version: 1 });
+    await settle();
+    first.actor.send({ type: 'TRAINED', event: trained(1, ['t3']) });
+    first.actor.send({ type: 'POLICY', version: 2 });
+    await settle();
+    // Version 2's evaluation is under way when the coordinator dies.
+    expect(first.published.filter((t) => t.evalRound === 1)).toHaveLength(2);
+    const saved = snapshotOf(first.actor.getSnapshot().context);
+    first.actor.stop();
+    // Through JSON, as the key-value store keeps it.
+    const resume = JSON.parse(JSON.stringify(saved)) as CoordinatorSnapshot;
+
+    const second = harness({ maxStaleness: 0, promptsPerStep: 2, everySteps: 2, resume, version: 2 });
+    await settle();
+    const ctx = second.actor.getSnapshot().context;
+    expect(ctx.ledger.counts()).toEqual(first.actor.getSnapshot().context.ledger.counts());
+    expect(ctx.stats.steps).toBe(2);
+    // The base evaluation is not repeated; the interrupted round runs again under a new number.
+    expect(
+      second.published.filter((t) => t.kind === 'eval').map((t) => [t.evalRound, t.minPolicyVersion]),
+    ).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+    // Admission control counts what the first coordinator dispatched: nothing new until version 3.
+    expect(second.train()).toEqual([]);
+    second.actor.send({ type: 'POLICY', version: 3 });
+    await settle();
+    // Training tasks continue after the last one dispatched, none issued twice.
+    const before = first.train().map((t) => t.taskId);
+    const after = second.train().map((t) => t.taskId);
+    expect(after.filter((id) => before.includes(id))).toEqual([]);
+    expect(Number(after[0]?.slice(1))).toBe(before.length);
+    // A step reported again after a learner restart is counted once.
+    second.actor.send({ type: 'TRAINED', event: trained(1, ['t3']) });
+    await settle();
+    expect(second.actor.getSnapshot().context.stats.steps).toBe(2);
+    expect(second.actor.getSnapshot().context.ledger.counts().duplicatesTrained).toBe(0);
   });
 });
 

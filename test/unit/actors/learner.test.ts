@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { storeBatch } from '../../../actors/batch-store.js';
 import { createLearner } from '../../../actors/learner/learner.js';
 import { startActor } from '../../../actors/run-machine.js';
-import { storeBatch } from '../../../actors/batch-store.js';
 import type { Batch } from '../../../bus/messages.js';
 import type { RunBus } from '../../../bus/run-bus.js';
 import type { TrainBatch, TrainerEngine } from '../../../engines/types.js';
@@ -14,10 +14,13 @@ class FakeTrainer implements TrainerEngine {
     this.steps.push(batch);
     return { loss: 0.5, terms: { positive: 0.2, negative: 0.3 }, gradNorm: 1.5, samples: 0, tokens: 0 };
   }
+  restored: number[] = [];
   async save() {
     return new Uint8Array([this.steps.length]);
   }
-  async restore() {}
+  async restore(state: Uint8Array) {
+    this.restored.push(...state);
+  }
   async export(version: number) {
     return { version, uri: `blob:weights/v${version}` };
   }
@@ -76,7 +79,10 @@ describe('learner actor', () => {
     await tick(100);
     await deps.bus.publish(
       'batches',
-      await batch(deps.bus, 1, [group('fresh', [1, 0], { policyVersion: 1 }), group('old', [1, 0], { policyVersion: 0 })]),
+      await batch(deps.bus, 1, [
+        group('fresh', [1, 0], { policyVersion: 1 }),
+        group('old', [1, 0], { policyVersion: 0 }),
+      ]),
       'batch-1',
     );
     await tick(100);
@@ -89,7 +95,11 @@ describe('learner actor', () => {
     const { deps, trainer, trained } = await start();
     await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
     await tick(100);
-    await deps.bus.publish('batches', await batch(deps.bus, 1, [group('a', [1, 0]), group('b', [0, 1])]), 'batch-1');
+    await deps.bus.publish(
+      'batches',
+      await batch(deps.bus, 1, [group('a', [1, 0]), group('b', [0, 1])]),
+      'batch-1',
+    );
     await tick(100);
     expect(trainer.steps[1]?.groups.map((g) => g.taskId)).toEqual(['b']);
     expect(trained[1]?.duplicatesRejected).toBe(2);
@@ -104,5 +114,47 @@ describe('learner actor', () => {
     expect(trainer.steps).toHaveLength(1);
     expect(states.map((s) => s.phase)).toEqual(['done']);
     expect(dropped).toEqual([{ taskId: 'b', reason: 'surplus' }]);
+  });
+
+  it('resumes from its checkpoint after a crash: same state, same version, nothing trained twice', async () => {
+    const deps = actorDeps({ steps: 5, maxStaleness: 1 });
+    const { trained, stop: stopFollowing } = collectOutcomes(deps.bus);
+    const first = new FakeTrainer();
+    const learner1 = await createLearner({ ...deps, trainer: first });
+    const run1 = startActor(learner1.machine, { name: 'learner' }, 'learner');
+    await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
+    await deps.bus.publish('batches', await batch(deps.bus, 1, [group('b', [1, 0])]), 'batch-1');
+    await tick(300);
+    expect(learner1.version()).toBe(2);
+    // The process dies: its actor stops taking work and nothing of it survives but the bus.
+    run1.actor.send({ type: 'STOP' });
+    await run1.done;
+    learner1.dispose();
+
+    const second = new FakeTrainer();
+    const learner2 = await createLearner({ ...deps, trainer: second });
+    expect(second.restored).toEqual([2]); // the trainer state saved after 2 steps
+    expect(learner2.version()).toBe(2);
+    const run2 = startActor(learner2.machine, { name: 'learner' }, 'learner');
+    stop = async () => {
+      run2.actor.send({ type: 'STOP' });
+      await run2.done;
+      learner2.dispose();
+      await stopFollowing();
+      await deps.bus.bus.close();
+    };
+    // A redelivered old batch is not trained again; a sample it trained is refused in a later batch.
+    await deps.bus.publish(
+      'batches',
+      await batch(deps.bus, 2, [group('b', [1, 0]), group('c', [0, 1], { policyVersion: 2 })]),
+      'batch-2',
+    );
+    await tick(300);
+    expect(second.steps.map((s) => s.groups.map((g) => g.taskId))).toEqual([['c']]);
+    expect(learner2.version()).toBe(3);
+    expect(await deps.bus.getState('policy')).toEqual({ version: 3, uri: 'blob:weights/v3' });
+    // The last step before the crash was announced again; its message id makes that a no-op.
+    expect(trained.map((t) => t.step)).toEqual([0, 1, 2]);
+    expect(trained[2]?.duplicatesRejected).toBe(2);
   });
 });
