@@ -86,6 +86,8 @@ export class NatsBus implements Bus {
       name: options.name,
       ...(options.tls ? { tls: options.tls } : {}),
       maxReconnectAttempts: -1,
+      // A process (re)started while the server is away waits for it, as it would after a disconnect.
+      waitOnFirstConnect: true,
       reconnectTimeWait: options.reconnectWaitMs ?? 500,
     });
     try {

@@ -41,6 +41,16 @@ or 130 (SIGINT) stopped on request after finishing or handing back the work in h
 keeps its state in the key-value store and a new one resumes from it; 1 an error; 2 bad usage.`;
 
 export async function actorCommand(argv: string[]): Promise<number> {
+  // First of all: a stop asked for while the actor is still starting must not kill it mid-way.
+  const signalled = onStopSignal();
+  try {
+    return await actor(argv, signalled);
+  } finally {
+    signalled.dispose();
+  }
+}
+
+async function actor(argv: string[], signalled: StopSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -84,13 +94,11 @@ export async function actorCommand(argv: string[]): Promise<number> {
   const metrics = createMetrics();
   const server = config.metrics ? await serveMetrics(metrics.registry, config.metricsPort) : undefined;
   const deps = (n: string): ActorDeps => ({ bus, config, metrics, log, name: n });
-  const signalled = onStopSignal();
   try {
     if (role === 'coordinator') await coordinate(deps('coordinator'), log, signalled);
     else await work(role, index, deps, log, signalled);
     return signalled.code() ?? 0;
   } finally {
-    signalled.dispose();
     await bus.bus.close();
     server?.close();
   }
@@ -103,6 +111,8 @@ function onStopSignal() {
   const handle = (signal: NodeJS.Signals) => {
     if (code !== undefined) return;
     code = signal === 'SIGINT' ? 130 : 143;
+    // Before the actor has started there is no work in hand to finish or hand back.
+    if (listeners.size === 0) process.exit(code);
     for (const l of listeners) l(signal);
   };
   process.on('SIGTERM', handle);

@@ -1,18 +1,25 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/run-config.js';
-import { actorCommand, actorHelp } from './actor-command.js';
-import { compareCommand, compareHelp } from './compare-command.js';
-import { pretrainCommand, pretrainHelp } from './pretrain-command.js';
-import { runCommand, runHelp } from './run-command.js';
-import { verifyCommand, verifyHelp } from './verify-command.js';
 
 /** A command resolves to its exit status (a number), or to anything else for 0. */
-const commands: Record<string, { run: (argv: string[]) => Promise<unknown>; help: string }> = {
-  run: { run: runCommand, help: runHelp },
-  pretrain: { run: pretrainCommand, help: pretrainHelp },
-  compare: { run: compareCommand, help: compareHelp },
-  verify: { run: verifyCommand, help: verifyHelp },
-  actor: { run: actorCommand, help: actorHelp },
+interface Command {
+  run: (argv: string[]) => Promise<unknown>;
+  help: string;
+}
+
+/**
+ * Each command is loaded only when it runs: an actor process that never verifies answers or trains
+ * never pays for loading the math or tensor libraries.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => import('./run-command.js').then((m) => ({ run: m.runCommand, help: m.runHelp })),
+  pretrain: async () =>
+    import('./pretrain-command.js').then((m) => ({ run: m.pretrainCommand, help: m.pretrainHelp })),
+  compare: async () =>
+    import('./compare-command.js').then((m) => ({ run: m.compareCommand, help: m.compareHelp })),
+  verify: async () =>
+    import('./verify-command.js').then((m) => ({ run: m.verifyCommand, help: m.verifyHelp })),
+  actor: async () => import('./actor-command.js').then((m) => ({ run: m.actorCommand, help: m.actorHelp })),
 };
 
 const usage = `nft-train — Negative-aware Fine-Tuning for math reasoning, as an actor pipeline
@@ -31,16 +38,17 @@ Run 'nft-train <command> --help' for a command's options.`;
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    console.log(name === 'help' && rest[0] && commands[rest[0]] ? commands[rest[0]]?.help : usage);
+    const load = name === 'help' && rest[0] ? commands[rest[0]] : undefined;
+    console.log(load ? (await load()).help : usage);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const load = commands[name];
+  if (!load) {
     console.error(`nft-train: unknown command ${JSON.stringify(name)}\n\n${usage}`);
     return 2;
   }
   try {
-    const status = await command.run(rest);
+    const status = await (await load()).run(rest);
     return typeof status === 'number' ? status : 0;
   } catch (err) {
     if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

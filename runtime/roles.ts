@@ -5,7 +5,6 @@ import type { ActorDeps } from '../actors/deps.js';
 import { createGenerator } from '../actors/generator/generator.js';
 import { createLearner } from '../actors/learner/learner.js';
 import { startActor } from '../actors/run-machine.js';
-import { createVerifier } from '../actors/verifier/verifier.js';
 import type { TrainedEvent } from '../bus/messages.js';
 import { deriveSeed } from '../util/random.js';
 import type { RunEngines } from './engines.js';
@@ -49,6 +48,8 @@ export async function startWorker(
     machine = buffer.machine;
     dispose = buffer.dispose;
   } else if (role === 'verifier') {
+    // Loaded here: the math libraries take a second to load, and only verifiers need them.
+    const { createVerifier } = await import('../actors/verifier/verifier.js');
     machine = await createVerifier(d);
   } else {
     const policy = await engines.policy(deriveSeed(d.config.seed, name));

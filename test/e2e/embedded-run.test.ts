@@ -1,25 +1,70 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
+import type { RunSummary } from '../../runtime/summary.js';
+import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
 import { expectCompleteRun } from '../support/run-checks.js';
+
+/** 80 steps of the default embedded run from the base checkpoint, evaluated at versions 0, 40 and 80. */
+const learningRun = (out: string) => ({
+  seed: 1,
+  steps: 80,
+  eval: { everySteps: 40, targetAccuracy: 1 },
+  metrics: false,
+  out,
+});
+
+function expectLearned(s: RunSummary): void {
+  expect(s.baseAccuracy).not.toBeNull();
+  expect(s.finalAccuracy).not.toBeNull();
+  expect((s.finalAccuracy ?? 0) - (s.baseAccuracy ?? 0)).toBeGreaterThanOrEqual(0.1);
+  expectCompleteRun(s, { steps: 80, evalVersions: [0, 40, 80], maxStaleness: 1 });
+}
 
 describe('embedded end-to-end run', () => {
   it('learns through the real actors: held-out accuracy rises well above base, every task accounted for', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'nft-e2e-'));
-    const config = parseRunConfig({
-      seed: 1,
-      steps: 80,
-      eval: { everySteps: 40, targetAccuracy: 1 },
-      metrics: false,
-      out,
+    const config = parseRunConfig(learningRun(mkdtempSync(join(tmpdir(), 'nft-e2e-'))));
+    expect(config.maxStaleness).toBe(1);
+    expectLearned(await runEmbedded(config));
+  }, 300_000);
+});
+
+describe.skipIf(!natsAvailability().ok && !process.env.CI)('embedded end-to-end run with --nats', () => {
+  let server: NatsTestServer;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('learns the same way with every actor in its own process over NATS JetStream', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'nft-e2e-nats-'));
+    const config = join(out, 'run.json');
+    writeFileSync(config, JSON.stringify(learningRun(out)));
+    const args = [
+      '--import',
+      'tsx',
+      'cli/main.ts',
+      'run',
+      '--nats',
+      server.url,
+      '--run-id',
+      `learn-${Date.now()}`,
+    ];
+    const child = spawn(process.execPath, [...args, '--config', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    const s = await runEmbedded(config);
-    expect(s.baseAccuracy).not.toBeNull();
-    expect(s.finalAccuracy).not.toBeNull();
-    expect((s.finalAccuracy ?? 0) - (s.baseAccuracy ?? 0)).toBeGreaterThanOrEqual(0.1);
-    expectCompleteRun(s, { steps: 80, evalVersions: [0, 40, 80], maxStaleness: config.maxStaleness });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+    expectLearned(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary);
   }, 300_000);
 });
