@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { packedSchema } from './packed.js';
 
 /** Every message that crosses the bus, defined once. Validated where it is published and consumed. */
 
@@ -34,9 +35,14 @@ export const rolloutSchema = z.object({
   dataset: z.string().optional(),
   /** Policy version that generated it (v_gen); staleness at train time is measured against it. */
   policyVersion: z.number().int().min(0),
-  promptTokenIds: z.array(z.number().int()),
-  tokenIds: z.array(z.number().int()),
-  logprobs: z.array(z.number()),
+  /** Packed int32 (see packed.ts). */
+  promptTokenIds: packedSchema,
+  /** Packed int32. */
+  tokenIds: packedSchema,
+  /** Packed float32: behaviour log-probs, one per response token. */
+  logprobs: packedSchema,
+  /** Response length in tokens. */
+  tokens: z.number().int().min(0),
   text: z.string(),
   finishReason: z.enum(['stop', 'length']),
   generator: z.string(),

@@ -1,10 +1,14 @@
 import { type JetStreamClient, StorageType } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
-import { type ObjectStore, Objm } from '@nats-io/obj';
+import { type ObjectStore, Objm, setSha256Backend } from '@nats-io/obj';
 import type { Blobs, KeyValue } from './bus.js';
 import { decodeJson, encodeJson, kvKey, type RetryPolicy, retrying } from './nats-support.js';
 
 /** Run state in a JetStream KV bucket and blobs in an object store, both created on first use. */
+
+// Object digests with node:crypto: the default pure-JS SHA-256 cost more CPU than anything else a
+// learner did with megabyte-sized checkpoints and batches.
+setSha256Backend('native');
 
 /** Opens something once; a failed attempt is forgotten so that the next call tries again. */
 function lazily<T>(open: () => Promise<T>): () => Promise<T> {

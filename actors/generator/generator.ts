@@ -1,5 +1,6 @@
 import type { Delivery } from '../../bus/bus.js';
 import type { PolicyEvent, Rollout, Task } from '../../bus/messages.js';
+import { packFloat32, packInt32 } from '../../bus/packed.js';
 import type { PolicyEngine, SampleParams } from '../../engines/types.js';
 import { withSpanFrom } from '../../telemetry/tracing.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
@@ -102,9 +103,10 @@ export async function createGenerator(deps: GeneratorDeps) {
                 evalRound: task.data.evalRound,
                 dataset: task.data.dataset,
                 policyVersion: version,
-                promptTokenIds: generation.promptTokenIds,
-                tokenIds: sample.tokenIds,
-                logprobs: sample.logprobs,
+                promptTokenIds: packInt32(generation.promptTokenIds),
+                tokenIds: packInt32(sample.tokenIds),
+                logprobs: packFloat32(sample.logprobs),
+                tokens: sample.tokenIds.length,
                 text: sample.text,
                 finishReason: sample.finishReason,
                 generator: deps.name,

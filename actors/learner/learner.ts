@@ -1,5 +1,6 @@
 import type { Delivery } from '../../bus/bus.js';
 import type { Batch, PolicyEvent, TrainedEvent } from '../../bus/messages.js';
+import { unpackFloat32, unpackInt32 } from '../../bus/packed.js';
 import type { TrainerEngine, TrainGroup } from '../../engines/types.js';
 import { isTooStale, staleness } from '../../nft/index.js';
 import { loadBatch } from '../batch-store.js';
@@ -103,9 +104,9 @@ export async function createLearner(deps: LearnerDeps) {
       admitted.push({
         taskId: group.taskId,
         samples: samples.map((s) => ({
-          promptTokenIds: s.promptTokenIds,
-          responseTokenIds: s.tokenIds,
-          logprobs: s.logprobs,
+          promptTokenIds: unpackInt32(s.promptTokenIds),
+          responseTokenIds: unpackInt32(s.tokenIds),
+          logprobs: unpackFloat32(s.logprobs),
           reward: s.reward,
         })),
       });

@@ -9,11 +9,15 @@ import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
 import { expectCompleteRun } from '../support/run-checks.js';
 
-/** 80 steps of the default embedded run from the base checkpoint, evaluated at versions 0, 40 and 80. */
+/**
+ * 120 steps of the default embedded run from the base checkpoint, evaluated at versions 0, 60 and 120.
+ * Shorter runs rise less than 0.1 now and then: the asynchronous schedule makes each run's samples
+ * different, and 256 held-out problems measure accuracy to about ±0.03.
+ */
 const learningRun = (out: string) => ({
   seed: 1,
-  steps: 80,
-  eval: { everySteps: 40, targetAccuracy: 1 },
+  steps: 120,
+  eval: { everySteps: 60, targetAccuracy: 1 },
   metrics: false,
   out,
 });
@@ -22,7 +26,7 @@ function expectLearned(s: RunSummary): void {
   expect(s.baseAccuracy).not.toBeNull();
   expect(s.finalAccuracy).not.toBeNull();
   expect((s.finalAccuracy ?? 0) - (s.baseAccuracy ?? 0)).toBeGreaterThanOrEqual(0.1);
-  expectCompleteRun(s, { steps: 80, evalVersions: [0, 40, 80], maxStaleness: 1 });
+  expectCompleteRun(s, { steps: 120, evalVersions: [0, 60, 120], maxStaleness: 1 });
 }
 
 describe('embedded end-to-end run', () => {

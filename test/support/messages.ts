@@ -1,4 +1,5 @@
 import type { Scored } from '../../bus/messages.js';
+import { packFloat32, packInt32 } from '../../bus/packed.js';
 
 /** Builds a scored sample with sensible defaults, for tests of the buffer and learner. */
 export function scored(
@@ -14,9 +15,10 @@ export function scored(
     groupSize: 4,
     problem: { id: taskId, prompt: '1+2=', answer: '3', dataSource: 'arithmetic' },
     policyVersion: 0,
-    promptTokenIds: [1, 4, 5],
-    tokenIds: [6, 2],
-    logprobs: [-0.5, -0.1],
+    promptTokenIds: packInt32([1, 4, 5]),
+    tokenIds: packInt32([6, 2]),
+    logprobs: packFloat32([-0.5, -0.1]),
+    tokens: 2,
     text: reward ? '3' : '4',
     finishReason: 'stop',
     generator: 'g0',
