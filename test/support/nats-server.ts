@@ -64,8 +64,10 @@ process.once('exit', () => {
  * The server given by `NATS_URL` when set (CI starts one), else a server of our own on a free port with
  * a temporary store. `restartable` insists on our own: a test that stops and restarts the server.
  */
-export async function startNatsServer(opts: { restartable?: boolean } = {}): Promise<NatsTestServer> {
-  const external = opts.restartable ? undefined : process.env.NATS_URL;
+export async function startNatsServer(
+  opts: { restartable?: boolean; args?: string[]; scheme?: string } = {},
+): Promise<NatsTestServer> {
+  const external = opts.restartable || opts.args ? undefined : process.env.NATS_URL;
   if (external) {
     return {
       url: external,
@@ -83,20 +85,20 @@ export async function startNatsServer(opts: { restartable?: boolean } = {}): Pro
   const port = await freePort();
   let child: ChildProcess | undefined;
   try {
-    child = await launch(binary, port, storeDir);
+    child = await launch(binary, port, storeDir, opts.args);
   } catch (err) {
     rmSync(storeDir, { recursive: true, force: true });
     storeDirs.delete(storeDir);
     throw err;
   }
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${opts.scheme ?? 'nats'}://127.0.0.1:${port}`,
     restartable: true,
     restart: async ({ downMs = 0, signal = 'SIGTERM' } = {}) => {
       if (child) await halt(child, signal);
       child = undefined;
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
-      child = await launch(binary, port, storeDir);
+      child = await launch(binary, port, storeDir, opts.args);
     },
     stop: async () => {
       if (child) await halt(child, 'SIGTERM');
@@ -107,8 +109,8 @@ export async function startNatsServer(opts: { restartable?: boolean } = {}): Pro
   };
 }
 
-function launch(binary: string, port: number, storeDir: string): Promise<ChildProcess> {
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+function launch(binary: string, port: number, storeDir: string, extra: string[] = []): Promise<ChildProcess> {
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extra];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
