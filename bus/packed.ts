@@ -18,12 +18,12 @@ export function packFloat32(values: ArrayLike<number>): string {
   return Buffer.from(Float32Array.from(values).buffer).toString('base64');
 }
 
-export function unpackInt32(packed: string): number[] {
-  return Array.from(new Int32Array(bytesOf(packed)));
+export function unpackInt32(packed: string): Int32Array {
+  return new Int32Array(bytesOf(packed));
 }
 
-export function unpackFloat32(packed: string): number[] {
-  return Array.from(new Float32Array(bytesOf(packed)));
+export function unpackFloat32(packed: string): Float32Array {
+  return new Float32Array(bytesOf(packed));
 }
 
 /** A buffer of its own: a pooled Buffer's offset need not be 4-byte aligned for a typed-array view. */

@@ -37,11 +37,14 @@ export interface PolicyEngine {
   dispose(): void;
 }
 
+/** Plain arrays or typed arrays: the learner hands over what it unpacked from the bus without copying. */
+export type Numbers = ArrayLike<number> & Iterable<number>;
+
 export interface TrainSample {
-  promptTokenIds: number[];
-  responseTokenIds: number[];
+  promptTokenIds: Numbers;
+  responseTokenIds: Numbers;
   /** Behaviour log-probs recorded by the generator. */
-  logprobs: number[];
+  logprobs: Numbers;
   /** Verifier reward, 1 (correct) or 0. */
   reward: number;
 }

@@ -30,12 +30,14 @@ export interface RunOutcome {
 
 /**
  * `transport` is the bus the actors talk through: the in-memory one by default; a NATS JetStream bus
- * runs the same actors over a real server (all still in this process).
+ * runs the same actors over a real server (all still in this process). `makeEngines` replaces the
+ * engines `config.engine` names (tests inject faults this way).
  */
 export async function runEmbedded(
   config: RunConfig,
   observer: RunObserver = {},
   transport: Bus = new MemoryBus(),
+  makeEngines: typeof createEngines = createEngines,
 ): Promise<RunSummary> {
   const log = observer.log ?? (() => {});
   const metrics = createMetrics();
@@ -49,7 +51,7 @@ export async function runEmbedded(
   const bus = new RunBus(transport, config.runId);
   const deps = (name: string): ActorDeps => ({ bus, config, metrics, log, name });
   const source = await openProblemSource(config, log);
-  const engines = await createEngines(config, bus.blobs, log);
+  const engines = await makeEngines(config, bus.blobs, log);
   const started = performance.now();
   const wall = () => (performance.now() - started) / 1000;
 

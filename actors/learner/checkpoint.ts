@@ -23,7 +23,7 @@ const headerSchema = z.object({
 
 export type LearnerState = Omit<z.infer<typeof headerSchema>, 'format'>;
 
-interface CheckpointRef {
+export interface CheckpointRef {
   version: number;
   key: string;
 }
@@ -47,26 +47,29 @@ export function decodeCheckpoint(bytes: Uint8Array): { state: LearnerState; trai
 }
 
 /**
- * Saves version `state.version` and points the run state at it; keeps every `keepEvery`-th version
- * (0: only the latest) and deletes the one it replaces.
+ * Saves version `state.version` and points the run state at it. Returns the reference and the
+ * deletion of the `previous` checkpoint (kept if it is every `keepEvery`-th version; 0: only the
+ * latest is kept), which the caller need not wait for.
  */
 export async function saveCheckpoint(
   bus: RunBus,
   state: LearnerState,
   trainerState: Uint8Array,
   keepEvery: number,
-): Promise<void> {
-  const key = `checkpoints/v${state.version}`;
-  await bus.blobs.put(key, encodeCheckpoint(state, trainerState));
-  const previous = await bus.getState<CheckpointRef>('checkpoint');
-  await bus.putState('checkpoint', { version: state.version, key });
+  previous: CheckpointRef | undefined,
+): Promise<{ ref: CheckpointRef; cleanup: Promise<void> }> {
+  const ref = { version: state.version, key: `checkpoints/v${state.version}` };
+  await bus.blobs.put(ref.key, encodeCheckpoint(state, trainerState));
+  await bus.putState('checkpoint', ref);
   const kept = previous && keepEvery > 0 && previous.version % keepEvery === 0;
-  if (previous && previous.key !== key && !kept) await bus.blobs.delete(previous.key);
+  const cleanup =
+    previous && previous.key !== ref.key && !kept ? bus.blobs.delete(previous.key) : Promise.resolve();
+  return { ref, cleanup };
 }
 
 export async function loadCheckpoint(
   bus: RunBus,
-): Promise<{ state: LearnerState; trainerState: Uint8Array } | undefined> {
+): Promise<{ ref: CheckpointRef; state: LearnerState; trainerState: Uint8Array } | undefined> {
   const ref = await bus.getState<CheckpointRef>('checkpoint');
   if (!ref) return undefined;
   const bytes = await bus.blobs.get(ref.key);
@@ -74,5 +77,5 @@ export async function loadCheckpoint(
     throw new Error(
       `learner checkpoint ${ref.key} (version ${ref.version}) is named in the run state but missing from the blob store`,
     );
-  return decodeCheckpoint(bytes);
+  return { ref, ...decodeCheckpoint(bytes) };
 }

@@ -1,5 +1,5 @@
 import type { Delivery } from '../../bus/bus.js';
-import type { Batch, PolicyEvent, TrainedEvent } from '../../bus/messages.js';
+import type { Batch, Group, PolicyEvent, TrainedEvent } from '../../bus/messages.js';
 import { unpackFloat32, unpackInt32 } from '../../bus/packed.js';
 import type { TrainerEngine, TrainGroup } from '../../engines/types.js';
 import { isTooStale, staleness } from '../../nft/index.js';
@@ -7,7 +7,7 @@ import { loadBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { reportDrop, reportTrained } from '../outcomes.js';
 import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { type CheckpointRef, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 /**
  * The learner: one optimisation step per batch, in step order. After each step it checkpoints, bumps
@@ -22,6 +22,7 @@ export const learnerMachine = createWorkLoop<Delivery<Batch>>();
 /** Weights of versions older than this many beyond the staleness bound are deleted: no one can need them. */
 const KEEP_EXTRA_VERSIONS = 2;
 const OUT_OF_ORDER_WAIT_MS = 100;
+const BATCHES_PER_FETCH = 4;
 
 export interface LearnerDeps extends ActorDeps {
   trainer: TrainerEngine;
@@ -37,6 +38,7 @@ export async function createLearner(deps: LearnerDeps) {
   const recent = new Map<string, number>();
   let version = 0;
   let lastOutcome: TrainedEvent | undefined;
+  let checkpointRef: CheckpointRef | undefined;
   let idleSince = performance.now();
   let finished = false;
   const unsubscribe = bus.on('runState', (state) => {
@@ -49,7 +51,12 @@ export async function createLearner(deps: LearnerDeps) {
     await bus.broadcast('policy', ref);
     metrics.policyVersion.set(version);
     const expired = version - config.maxStaleness - KEEP_EXTRA_VERSIONS;
-    if (expired >= 0) await bus.blobs.delete(`weights/v${expired}`);
+    if (expired >= 0) inBackground(bus.blobs.delete(`weights/v${expired}`));
+  }
+
+  /** Clean-up nobody waits for: a blob left behind by a crash is garbage, not a loss. */
+  function inBackground(p: Promise<unknown>): void {
+    p.catch((err) => deps.log(`${deps.name}: clean-up failed: ${String(err)}`));
   }
 
   async function announceDone(): Promise<void> {
@@ -61,6 +68,7 @@ export async function createLearner(deps: LearnerDeps) {
   const checkpoint = await loadCheckpoint(bus);
   if (checkpoint) {
     await trainer.restore(checkpoint.trainerState);
+    checkpointRef = checkpoint.ref;
     version = checkpoint.state.version;
     for (const [key, v] of checkpoint.state.recent) recent.set(key, v);
     lastOutcome = checkpoint.state.lastOutcome;
@@ -79,7 +87,7 @@ export async function createLearner(deps: LearnerDeps) {
   if (version >= config.steps) await announceDone();
 
   /** Checks each group against the staleness bound and the samples trained before; reports what it drops. */
-  async function admit(groups: Awaited<ReturnType<typeof loadBatch>>) {
+  async function admit(groups: Group[]) {
     const admitted: TrainGroup[] = [];
     const taskIds: string[] = [];
     const stalenesses: number[] = [];
@@ -114,7 +122,7 @@ export async function createLearner(deps: LearnerDeps) {
     return { admitted, taskIds, stalenesses, duplicatesRejected, correct };
   }
 
-  async function train(delivery: Delivery<Batch>): Promise<void> {
+  async function train(delivery: Delivery<Batch>, groups: Promise<Group[]>): Promise<void> {
     const batch = delivery.data;
     if (batch.step < version) {
       // A redelivery of a step trained before the learner restarted, or a second batch for that step
@@ -124,19 +132,17 @@ export async function createLearner(deps: LearnerDeps) {
         if (!trainedTasks.has(taskId))
           await reportDrop(deps, taskId, 'stale', `step ${batch.step} was trained already`);
       await delivery.ack();
-      return bus.blobs.delete(batch.blob);
+      return inBackground(bus.blobs.delete(batch.blob));
     }
     if (batch.step > version && !finished) return delivery.nak(OUT_OF_ORDER_WAIT_MS);
     if (finished || version >= config.steps) {
       // The run has what it needs: these groups are counted, not trained.
       for (const taskId of batch.taskIds) await reportDrop(deps, taskId, 'surplus');
       await delivery.ack();
-      return bus.blobs.delete(batch.blob);
+      return inBackground(bus.blobs.delete(batch.blob));
     }
 
-    const { admitted, taskIds, stalenesses, duplicatesRejected, correct } = await admit(
-      await loadBatch(bus, batch),
-    );
+    const { admitted, taskIds, stalenesses, duplicatesRejected, correct } = await admit(await groups);
     metrics.learnerIdle.inc((performance.now() - idleSince) / 1000);
     const started = performance.now();
     const result =
@@ -160,16 +166,18 @@ export async function createLearner(deps: LearnerDeps) {
       stepSeconds: 0,
     };
     // The checkpoint comes first: whatever happens after it, a restart announces this version and outcome.
-    await saveCheckpoint(
+    const saved = await saveCheckpoint(
       bus,
       { version, recent: [...recent], lastOutcome },
       await trainer.save(),
       config.checkpointEvery,
+      checkpointRef,
     );
-    await publishPolicy();
+    checkpointRef = saved.ref;
+    inBackground(saved.cleanup);
     const stepSeconds = (performance.now() - started) / 1000;
     lastOutcome.stepSeconds = stepSeconds;
-    await reportTrained(deps, lastOutcome);
+    await Promise.all([publishPolicy(), reportTrained(deps, lastOutcome)]);
 
     for (const s of stalenesses) metrics.sampleStaleness.observe(s);
     metrics.learnerSteps.inc();
@@ -182,17 +190,23 @@ export async function createLearner(deps: LearnerDeps) {
       for (const [term, value] of Object.entries(result.terms)) metrics.loss.set({ term }, value);
     }
     await delivery.ack();
-    await bus.blobs.delete(batch.blob);
+    inBackground(bus.blobs.delete(batch.blob));
     idleSince = performance.now();
     if (version >= config.steps) await announceDone();
   }
 
   const machine = learnerMachine.provide({
     actors: workLoopActors({
-      fetch: () => consumer.fetch(1, FETCH_EXPIRES_MS),
+      fetch: () => consumer.fetch(BATCHES_PER_FETCH, FETCH_EXPIRES_MS),
       handBack: nakAll,
       process: async (work) => {
-        for (const d of work) await train(d);
+        // The next batches' groups load while this one trains.
+        const groups = work.map((d) => {
+          const loading = d.data.step >= version ? loadBatch(bus, d.data) : Promise.resolve([]);
+          loading.catch(() => {}); // surfaced when its turn comes
+          return loading;
+        });
+        for (const [i, d] of work.entries()) await train(d, groups[i] as Promise<Group[]>);
       },
     }),
   });

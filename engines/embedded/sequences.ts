@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Numbers } from '../types.js';
 import { oneHotFloat, type Transformer } from './model.js';
 import { BOS, PAD } from './tokenizer.js';
 
@@ -16,8 +17,8 @@ import { BOS, PAD } from './tokenizer.js';
  */
 
 export interface SequencePair {
-  promptTokenIds: readonly number[];
-  responseTokenIds: readonly number[];
+  promptTokenIds: Numbers;
+  responseTokenIds: Numbers;
 }
 
 export interface PackedBatch {
@@ -77,16 +78,11 @@ export function tokenLogprobs(model: Transformer, batch: PackedBatch, temperatur
 }
 
 /** Spreads per-response values (e.g. behaviour log-probs) into the packed [B, T] layout. */
-export function spreadResponseValues(
-  batch: PackedBatch,
-  perRow: readonly (readonly number[])[],
-): Float32Array {
+export function spreadResponseValues(batch: PackedBatch, perRow: readonly ArrayLike<number>[]): Float32Array {
   const out = new Float32Array(batch.rows * batch.length);
   perRow.forEach((values, b) => {
     const start = batch.responseStart[b] as number;
-    values.forEach((v, j) => {
-      out[b * batch.length + start + j] = v;
-    });
+    for (let j = 0; j < values.length; j++) out[b * batch.length + start + j] = values[j] as number;
   });
   return out;
 }

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openProblemSource } from '../../actors/coordinator/problems.js';
 import type { Bus } from '../../bus/bus.js';
 import { NatsBus } from '../../bus/nats.js';
 import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
+import { createEngines } from '../../runtime/engines.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
 import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
@@ -19,6 +21,45 @@ describe('simulated run', () => {
   it('on the in-memory bus: every task accounted for, staleness within the bound', async () => {
     const c = config('sim-memory');
     expectAccounted(await runEmbedded(c), c.maxStaleness);
+  }, 60_000);
+
+  it('a task that fails on every delivery is counted as failed in the summary, not lost', async () => {
+    const c = parseRunConfig({
+      ...smallSimulatedRun(0.05),
+      runId: 'sim-failing',
+      metrics: false,
+      maxDeliveries: 2,
+    });
+    // Training tasks t3 and t7 cannot be generated, however often they are delivered.
+    const poisoned = [3, 7];
+    let prompts: string[] = [];
+    const failing: typeof createEngines = async (cfg, blobs, log) => {
+      const engines = await createEngines(cfg, blobs, log);
+      const source = await openProblemSource(cfg, log);
+      prompts = poisoned.map((i) => source.train(i)?.prompt ?? '');
+      return {
+        ...engines,
+        policy: async (seed) => {
+          const inner = await engines.policy(seed);
+          return {
+            get version() {
+              return inner.version;
+            },
+            load: (ref) => inner.load(ref),
+            dispose: () => inner.dispose(),
+            generate: async (batch, params) => {
+              if (batch.some((p) => prompts.includes(p))) throw new Error('injected generation failure');
+              return inner.generate(batch, params);
+            },
+          };
+        },
+      };
+    };
+    const s = await runEmbedded(c, {}, undefined, failing);
+    expect(s.lost).toBe(0);
+    expect(s.droppedByReason.failed).toBeGreaterThanOrEqual(2);
+    expect(s.tasksDispatched).toBe(s.groupsTrained + s.groupsDropped);
+    expect(s.steps).toBe(20);
   }, 60_000);
 
   const nats = natsAvailability();

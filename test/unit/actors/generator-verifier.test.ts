@@ -115,6 +115,10 @@ describe('generator actor', () => {
     await deps.bus.publish('tasks', task('t9'), 't9');
     await tick(1500);
     expect(dropped()).toEqual(['t9:failed']);
+    // The second delivery was a redelivery, and it shows.
+    expect(await deps.metrics.registry.getSingleMetricAsString('nft_tasks_redelivered_total')).toMatch(
+      / 1$/m,
+    );
     expect(await rollouts.fetch(10, 100)).toEqual([]);
   });
 

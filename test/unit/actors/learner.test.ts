@@ -72,8 +72,8 @@ describe('learner actor', () => {
     expect(trainer.steps[0]?.groups[0]?.samples.map((s) => s.reward)).toEqual([1, 0, 0, 1]);
     // Token ids and log-probs arrive packed and are unpacked for the trainer.
     const sample = trainer.steps[0]?.groups[0]?.samples[0];
-    expect(sample?.promptTokenIds).toEqual([1, 4, 5]);
-    expect(sample?.responseTokenIds).toEqual([6, 2]);
+    expect(Array.from(sample?.promptTokenIds ?? [])).toEqual([1, 4, 5]);
+    expect(Array.from(sample?.responseTokenIds ?? [])).toEqual([6, 2]);
     expect(sample?.logprobs[0]).toBeCloseTo(-0.5, 6);
     expect(await deps.metrics.registry.getSingleMetricAsString('nft_learner_steps_total')).toMatch(/ 2$/m);
   });
