@@ -3,7 +3,6 @@ import type { RunConfig } from '../config/run-config.js';
 import { SimulatedPolicy } from '../engines/simulated/policy.js';
 import { SimulatedTrainer } from '../engines/simulated/trainer.js';
 import type { PolicyEngine, TrainerEngine } from '../engines/types.js';
-import { createEmbeddedEngines } from './embedded-engines.js';
 
 /** Engines are built on demand: a process that runs only a generator never builds a trainer. */
 export interface RunEngines {
@@ -20,7 +19,11 @@ export async function createEngines(
   blobs: Blobs,
   log: (line: string) => void,
 ): Promise<RunEngines> {
-  if (config.engine === 'embedded') return createEmbeddedEngines(config, blobs, log);
+  if (config.engine === 'embedded') {
+    // Loaded only here: TensorFlow.js takes most of a second to load, and simulated runs never use it.
+    const { createEmbeddedEngines } = await import('./embedded-engines.js');
+    return createEmbeddedEngines(config, blobs, log);
+  }
   const timing = config.simulated;
   const { start, perVersion, max } = timing.correctRate;
   return {
