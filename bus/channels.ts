@@ -4,9 +4,9 @@ import {
   evaluatedEventSchema,
   outcomeSchema,
   policyEventSchema,
-  rolloutSchema,
+  rolloutsMessageSchema,
   runStateSchema,
-  scoredSchema,
+  scoredMessageSchema,
   taskSchema,
 } from './messages.js';
 
@@ -17,10 +17,10 @@ import {
 
 export const streams = {
   tasks: taskSchema,
-  rollouts: rolloutSchema,
-  scored: scoredSchema,
+  rollouts: rolloutsMessageSchema,
+  scored: scoredMessageSchema,
   /** Scored evaluation samples go back to the coordinator, not to the buffer. */
-  evalScored: scoredSchema,
+  evalScored: scoredMessageSchema,
   batches: batchSchema,
   /** Trained steps and dropped tasks, for the coordinator's accounting. */
   outcomes: outcomeSchema,

@@ -55,6 +55,14 @@ export const scoredSchema = rolloutSchema.extend({
   reason: z.string(),
 });
 
+/**
+ * Rollouts and scored samples travel several to a message: the samples of one task's group, as many as
+ * fit in about half a megabyte. Per-message work (publish, ack, validation) then comes once per group
+ * rather than once per sample, and long responses still stay under NATS's 1 MB message limit.
+ */
+export const rolloutsMessageSchema = z.object({ samples: z.array(rolloutSchema).min(1) });
+export const scoredMessageSchema = z.object({ samples: z.array(scoredSchema).min(1) });
+
 export const groupSchema = z.object({
   taskId: z.string().min(1),
   correctRate: z.number().min(0).max(1),

@@ -12,20 +12,20 @@ import { type AssemblerAction, BatchAssembler } from './assembler.js';
  * crash loses nothing; heartbeats keep held samples from being redelivered meanwhile.
  */
 
-export const bufferMachine = createWorkLoop<Delivery<Scored>>();
+export const bufferMachine = createWorkLoop<Delivery<{ samples: Scored[] }>>();
 
-const FETCH_MAX = 1024;
+const FETCH_MAX = 256;
 
 export async function createBuffer(deps: ActorDeps) {
   const { bus, config, metrics } = deps;
   const consumer = await bus.consumer('scored', consumerOptions(config, 'buffer'));
-  const assembler = new BatchAssembler<Delivery<Scored>>({
+  const assembler = new BatchAssembler<Delivery<{ samples: Scored[] }>>({
     promptsPerStep: config.promptsPerStep,
     maxStaleness: config.maxStaleness,
     nextStep: (await bus.getState<number>('buffer.nextStep')) ?? 0,
   });
 
-  async function apply(actions: AssemblerAction<Delivery<Scored>>[]): Promise<void> {
+  async function apply(actions: AssemblerAction<Delivery<{ samples: Scored[] }>>[]): Promise<void> {
     for (const action of actions) {
       if (action.type === 'batch') {
         const batch = await storeBatch(bus, action.step, action.groups);
@@ -54,7 +54,8 @@ export async function createBuffer(deps: ActorDeps) {
       handBack: nakAll,
       process: async (work) => {
         await pendingFinish;
-        for (const d of work) await apply(assembler.add(d.data, d));
+        // A message's samples share its delivery: it is acknowledged when their group is settled.
+        for (const d of work) for (const sample of d.data.samples) await apply(assembler.add(sample, d));
       },
     }),
   });

@@ -176,7 +176,8 @@ export async function createCoordinator(deps: CoordinatorDeps) {
       });
       void loop('evaluation answers', async () => {
         for (const d of await evalConsumer.fetch(OUTCOMES_PER_FETCH, FETCH_EXPIRES_MS)) {
-          send({ type: 'EVAL_ANSWER', taskId: d.data.taskId, round: d.data.evalRound ?? -1, scored: d.data });
+          for (const s of d.data.samples)
+            send({ type: 'EVAL_ANSWER', taskId: s.taskId, round: s.evalRound ?? -1, scored: s });
           await d.ack();
         }
       });

@@ -15,6 +15,34 @@ import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
 
 export const generatorMachine = createWorkLoop<Delivery<Task>>();
 
+/** About half of NATS's default 1 MB message limit, leaving room for headers and a larger sample. */
+const MESSAGE_BUDGET_BYTES = 512 * 1024;
+
+/** Splits a group's rollouts into messages of at most about MESSAGE_BUDGET_BYTES each. */
+export function chunkBySize(rollouts: Rollout[]): Rollout[][] {
+  const chunks: Rollout[][] = [];
+  let current: Rollout[] = [];
+  let bytes = 0;
+  for (const r of rollouts) {
+    const size =
+      r.tokenIds.length +
+      r.logprobs.length +
+      r.promptTokenIds.length +
+      r.text.length +
+      r.problem.prompt.length +
+      512;
+    if (current.length > 0 && bytes + size > MESSAGE_BUDGET_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** Tasks taken per fetch: sampling many prompts in one batch is what makes generation fast. */
 const FETCH_MAX = 64;
 /** How long to wait before retrying a task whose policy version has not been published yet. */
@@ -93,27 +121,35 @@ export async function createGenerator(deps: GeneratorDeps) {
           'generate',
           { taskId: task.data.taskId, policyVersion: version },
           async () => {
-            for (const [sampleIndex, sample] of generation.samples.entries()) {
-              const rollout: Rollout = {
-                taskId: task.data.taskId,
-                kind,
-                sampleIndex,
-                groupSize: generation.samples.length,
-                problem: task.data.problem,
-                evalRound: task.data.evalRound,
-                dataset: task.data.dataset,
-                policyVersion: version,
-                promptTokenIds: packInt32(generation.promptTokenIds),
-                tokenIds: packInt32(sample.tokenIds),
-                logprobs: packFloat32(sample.logprobs),
-                tokens: sample.tokenIds.length,
-                text: sample.text,
-                finishReason: sample.finishReason,
-                generator: deps.name,
-              };
-              await bus.publish('rollouts', rollout, `${task.data.taskId}/${sampleIndex}`, task.headers);
+            const rollouts: Rollout[] = generation.samples.map((sample, sampleIndex) => ({
+              taskId: task.data.taskId,
+              kind,
+              sampleIndex,
+              groupSize: generation.samples.length,
+              problem: task.data.problem,
+              evalRound: task.data.evalRound,
+              dataset: task.data.dataset,
+              policyVersion: version,
+              promptTokenIds: packInt32(generation.promptTokenIds),
+              tokenIds: packInt32(sample.tokenIds),
+              logprobs: packFloat32(sample.logprobs),
+              tokens: sample.tokenIds.length,
+              text: sample.text,
+              finishReason: sample.finishReason,
+              generator: deps.name,
+            }));
+            for (const chunk of chunkBySize(rollouts)) {
+              const first = chunk[0] as Rollout;
+              await bus.publish(
+                'rollouts',
+                { samples: chunk },
+                `${first.taskId}/${first.sampleIndex}`,
+                task.headers,
+              );
+            }
+            for (const r of rollouts) {
               metrics.rollouts.inc({ kind });
-              metrics.rolloutTokens.inc(sample.tokenIds.length);
+              metrics.rolloutTokens.inc(r.tokens);
             }
           },
         );

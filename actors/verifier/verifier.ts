@@ -7,9 +7,9 @@ import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
 
 /** Scores rollouts with the rule-based math verifier; train samples go to the buffer, eval samples back to the coordinator. */
 
-const FETCH_MAX = 512;
+const FETCH_MAX = 64;
 
-export const verifierMachine = createWorkLoop<Delivery<Rollout>>();
+export const verifierMachine = createWorkLoop<Delivery<{ samples: Rollout[] }>>();
 
 /** DAPO-style prompts ask for an `Answer:` line, which the default mode reads; strict-box is opt-in per dataset. */
 export function score(rollout: Rollout, mode: VerifyMode = 'default', budgetMs?: number): Scored {
@@ -41,15 +41,19 @@ export async function createVerifier(deps: ActorDeps) {
       handBack: nakAll,
       process: async (work) => {
         for (const d of work) {
-          const started = performance.now();
-          const scored = await withSpanFrom(d.headers, 'verify', { taskId: d.data.taskId }, async () =>
-            score(d.data, modeFor(d.data.problem.dataSource, strictBoxSources), budgetMs),
+          const first = d.data.samples[0] as Rollout;
+          const scored = await withSpanFrom(d.headers, 'verify', { taskId: first.taskId }, async () =>
+            d.data.samples.map((rollout) => {
+              const started = performance.now();
+              const s = score(rollout, modeFor(rollout.problem.dataSource, strictBoxSources), budgetMs);
+              metrics.verifyDuration.observe((performance.now() - started) / 1000);
+              const result = s.extracted === null ? 'unparseable' : s.correct ? 'correct' : 'incorrect';
+              metrics.verifications.inc({ result });
+              return s;
+            }),
           );
-          metrics.verifyDuration.observe((performance.now() - started) / 1000);
-          const result = scored.extracted === null ? 'unparseable' : scored.correct ? 'correct' : 'incorrect';
-          metrics.verifications.inc({ result });
-          const stream = scored.kind === 'eval' ? 'evalScored' : 'scored';
-          await bus.publish(stream, scored, `${scored.taskId}/${scored.sampleIndex}`, d.headers);
+          const stream = first.kind === 'eval' ? 'evalScored' : 'scored';
+          await bus.publish(stream, { samples: scored }, `${first.taskId}/${first.sampleIndex}`, d.headers);
           await d.ack();
         }
       },

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGenerator } from '../../../actors/generator/generator.js';
+import { chunkBySize, createGenerator } from '../../../actors/generator/generator.js';
 import { startActor } from '../../../actors/run-machine.js';
 import { createVerifier, modeFor, score } from '../../../actors/verifier/verifier.js';
 import type { Rollout, Scored, Task } from '../../../bus/messages.js';
@@ -76,14 +76,20 @@ describe('generator actor', () => {
     return { deps, rollouts, dropped };
   }
 
-  it('publishes one rollout per sample, tagged with the policy version it served', async () => {
+  it("publishes a group's rollouts in one message, tagged with the policy version it served", async () => {
     const policy = new ScriptedPolicy();
     const { deps, rollouts } = await start(policy);
     await deps.bus.publish('tasks', task('t0'), 't0');
-    const got = await fetchN(rollouts, 4);
-    expect(got.map((d) => d.msgId)).toEqual(['t0/0', 't0/1', 't0/2', 't0/3']);
-    expect(got.map((d) => d.data.text)).toEqual(['5', '6', '5', '6']);
-    expect(got.every((d) => d.data.policyVersion === 0 && d.data.groupSize === 4)).toBe(true);
+    const got = await fetchN(rollouts, 1);
+    expect(got.map((d) => d.msgId)).toEqual(['t0/0']);
+    const samples = got.flatMap((d) => d.data.samples);
+    expect(samples.map((r) => [r.sampleIndex, r.text])).toEqual([
+      [0, '5'],
+      [1, '6'],
+      [2, '5'],
+      [3, '6'],
+    ]);
+    expect(samples.every((r) => r.policyVersion === 0 && r.groupSize === 4)).toBe(true);
     expect(policy.calls[0]?.params).toMatchObject({ n: 4, temperature: 1 });
   });
 
@@ -96,7 +102,7 @@ describe('generator actor', () => {
     await deps.bus.broadcast('policy', { version: 2, uri: 'blob:weights/v2' });
     const got = await rollouts.fetch(10, 2000);
     expect(policy.loads).toEqual([2]);
-    expect(got[0]?.data.policyVersion).toBe(2);
+    expect(got[0]?.data.samples[0]?.policyVersion).toBe(2);
   });
 
   it('evaluates greedily with one response per prompt', async () => {
@@ -131,7 +137,7 @@ describe('generator actor', () => {
     await deps.bus.publish('tasks', task('e1-0', { kind: 'eval', n: 1, evalRound: 1 }), 'e1-0');
     const got = await fetchN(rollouts, 1);
     await tick(150);
-    expect(got.map((d) => d.data.taskId)).toEqual(['e1-0']);
+    expect(got.flatMap((d) => d.data.samples.map((r) => r.taskId))).toEqual(['e1-0']);
     expect(dropped()).toEqual(['t1:surplus']);
     expect(policy.calls.flatMap((c) => c.prompts)).toHaveLength(1);
   });
@@ -147,17 +153,17 @@ describe('verifier actor', () => {
       const { reward, correct, extracted, reason, ...r } = { ...base, taskId: id, text, kind } as Scored;
       return r;
     };
-    await deps.bus.publish('rollouts', rollout('t0', '3', 'train'), 't0/0');
-    await deps.bus.publish('rollouts', rollout('t1', 'the sum is 4', 'train'), 't1/0');
-    await deps.bus.publish('rollouts', rollout('e0-0', '', 'eval'), 'e0-0/0');
+    await deps.bus.publish('rollouts', { samples: [rollout('t0', '3', 'train')] }, 't0/0');
+    await deps.bus.publish('rollouts', { samples: [rollout('t1', 'the sum is 4', 'train')] }, 't1/0');
+    await deps.bus.publish('rollouts', { samples: [rollout('e0-0', '', 'eval')] }, 'e0-0/0');
     const opts = { durable: 'x', ackWaitMs: 5000, maxDeliver: 3 };
     const train = await fetchN(await deps.bus.consumer('scored', opts), 2);
     const evals = await fetchN(await deps.bus.consumer('evalScored', opts), 1);
-    expect(train.map((d) => [d.data.taskId, d.data.reward, d.data.extracted])).toEqual([
+    expect(train.flatMap((d) => d.data.samples.map((x) => [x.taskId, x.reward, x.extracted]))).toEqual([
       ['t0', 1, '3'],
       ['t1', 0, '4'],
     ]);
-    expect(evals.map((d) => [d.data.taskId, d.data.correct, d.data.reason])).toEqual([
+    expect(evals.flatMap((d) => d.data.samples.map((x) => [x.taskId, x.correct, x.reason]))).toEqual([
       ['e0-0', false, 'no-answer'],
     ]);
     const counts = await deps.metrics.registry.getSingleMetricAsString('nft_verifications_total');
@@ -182,5 +188,23 @@ describe('verifier actor', () => {
     const rollout = { ...scored('t', 0, 1), text: 'Answer: 3' };
     expect(score(rollout, 'default').correct).toBe(true);
     expect(score(rollout, 'strict-box').reason).toBe('no-answer');
+  });
+});
+
+describe('chunkBySize', () => {
+  it('keeps a group in one message while it fits, and splits long responses to stay under the budget', () => {
+    const r = (i: number, tokens: number): Rollout => {
+      const { reward, correct, extracted, reason, ...rest } = scored('t0', i, 0);
+      return { ...rest, tokenIds: 'A'.repeat(tokens * 4), logprobs: 'A'.repeat(tokens * 4), tokens };
+    };
+    expect(chunkBySize([0, 1, 2, 3].map((i) => r(i, 1000))).map((c) => c.length)).toEqual([4]);
+    // 8 samples of 32k tokens: ~256 KB each, two to a message.
+    const long = chunkBySize([0, 1, 2, 3, 4, 5, 6, 7].map((i) => r(i, 32_000)));
+    expect(long.map((c) => c.map((x) => x.sampleIndex))).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+    ]);
   });
 });
