@@ -3,9 +3,9 @@
  * in its own process (`nft-train run --nats`), it measures rollouts per second through coordinator →
  * generator → verifier → buffer → learner, with 1,000-token rollouts (token ids and log-probs), and the
  * CPU time all processes spent per rollout. For comparison, in the same run: raw JetStream publish and
- * consume rates for messages of the same size. Prints one JSON object last.
+ * consume rates for messages like the generator's (a group of 8 rollouts). Prints one JSON object last.
  *
- *   npm run bench:bus [-- --steps 60 --processes generator=2,verifier=2]
+ *   npm run bench:bus [-- --steps 120 --processes generator=2,verifier=2]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,9 +23,9 @@ import { startNatsServer } from '../test/support/nats-server.js';
 const TOKENS = 1000;
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '60' },
+    steps: { type: 'string', default: '120' },
     processes: { type: 'string', default: 'generator=2,verifier=2' },
-    'raw-messages': { type: 'string', default: '4000' },
+    'raw-messages': { type: 'string', default: '1000' },
   },
 });
 const steps = Number(values.steps);
@@ -38,13 +38,17 @@ function childrenCpuSeconds(): number {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
-/** A rollout-sized message: what a generator publishes for one 1,000-token response, packed the same way. */
-function rolloutLike(i: number) {
+const GROUP = 8;
+
+/** What a generator publishes for one group of 1,000-token responses: 8 samples, packed the same way. */
+function groupMessageLike(i: number) {
   return {
-    taskId: `t${i}`,
-    sampleIndex: i % 8,
-    tokenIds: packInt32(Array.from({ length: TOKENS }, (_, k) => (k * 7919 + i) % 50_000)),
-    logprobs: packFloat32(Array.from({ length: TOKENS }, (_, k) => -Math.abs(Math.sin(k + i)) * 3)),
+    samples: Array.from({ length: GROUP }, (_, j) => ({
+      taskId: `t${i}`,
+      sampleIndex: j,
+      tokenIds: packInt32(Array.from({ length: TOKENS }, (_, k) => (k * 7919 + i + j) % 50_000)),
+      logprobs: packFloat32(Array.from({ length: TOKENS }, (_, k) => -Math.abs(Math.sin(k + i + j)) * 3)),
+    })),
   };
 }
 
@@ -53,8 +57,8 @@ async function rawJetStream(url: string) {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   await jsm.streams.add({ name: 'RAW', subjects: ['raw.rollouts'] });
-  const payloads = Array.from({ length: 64 }, (_, i) =>
-    new TextEncoder().encode(JSON.stringify(rolloutLike(i))),
+  const payloads = Array.from({ length: 16 }, (_, i) =>
+    new TextEncoder().encode(JSON.stringify(groupMessageLike(i))),
   );
   const bytes = payloads[0]?.length ?? 0;
   let t = performance.now();
@@ -82,7 +86,13 @@ async function rawJetStream(url: string) {
   }
   const consumePerSecond = rawMessages / ((performance.now() - t) / 1000);
   await nc.close();
-  return { messageBytes: bytes, publishPerSecond, consumePerSecond };
+  return {
+    messageBytes: bytes,
+    publishPerSecond,
+    consumePerSecond,
+    rolloutsPublishedPerSecond: publishPerSecond * GROUP,
+    rolloutsConsumedPerSecond: consumePerSecond * GROUP,
+  };
 }
 
 async function pipeline(url: string) {
@@ -160,7 +170,7 @@ async function pipeline(url: string) {
 const round = (x: number) => Math.round(x * 100) / 100;
 const server = await startNatsServer({ restartable: true });
 try {
-  console.error(`raw JetStream: ${rawMessages} messages of a ${TOKENS}-token rollout…`);
+  console.error(`raw JetStream: ${rawMessages} messages of ${GROUP} ${TOKENS}-token rollouts…`);
   const raw = await rawJetStream(server.url);
   console.error(
     `pipeline: ${steps} steps × 16 prompts × 8 responses of ${TOKENS} tokens, processes ${values.processes}…`,
@@ -180,13 +190,16 @@ try {
     lost: run.lost,
     processes: values.processes,
     tokensPerRollout: TOKENS,
+    /** Raw JetStream with a message like the generator's (one group of 8 rollouts). */
     rawMessageBytes: raw.messageBytes,
     rawPublishPerSecond: round(raw.publishPerSecond),
     rawConsumePerSecond: round(raw.consumePerSecond),
+    rawRolloutsPublishedPerSecond: round(raw.rolloutsPublishedPerSecond),
+    rawRolloutsConsumedPerSecond: round(raw.rolloutsConsumedPerSecond),
     target: 1000,
   };
   console.log(
-    `${result.rolloutsPerSecond} rollouts/s end to end (${result.cpuMsPerRollout} ms CPU each); raw JetStream ${result.rawPublishPerSecond} publishes/s, ${result.rawConsumePerSecond} consumes/s`,
+    `${result.rolloutsPerSecond} rollouts/s end to end (${result.cpuMsPerRollout} ms CPU each); raw JetStream ${result.rawRolloutsPublishedPerSecond} rollouts/s published, ${result.rawRolloutsConsumedPerSecond} consumed`,
   );
   console.log(JSON.stringify(result));
 } finally {
