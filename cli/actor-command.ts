@@ -13,7 +13,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { buildConfig } from './config-input.js';
 import { integerFlag } from './flags.js';
-import { natsConnection, natsFlagHelp, natsFlagOptions } from './nats-connection.js';
+import { natsConnection, natsFlagHelp, natsFlagOptions, redactServers } from './nats-connection.js';
 
 export const actorHelp = `nft-train actor — run one actor of a run as its own process, over NATS JetStream
 
@@ -39,6 +39,8 @@ Credentials are never logged.
 Exit codes: 0 the run is closed (the coordinator: it closed it and wrote the summary); 143 (SIGTERM)
 or 130 (SIGINT) stopped on request after finishing or handing back the work in hand — the coordinator
 keeps its state in the key-value store and a new one resumes from it; 1 an error; 2 bad usage.`;
+
+const CONNECT_NOTICE_MS = 10_000;
 
 export async function actorCommand(argv: string[]): Promise<number> {
   // First of all: a stop asked for while the actor is still starting must not kill it mid-way.
@@ -88,7 +90,17 @@ async function actor(argv: string[], signalled: StopSignal): Promise<number> {
   const name = role === 'generator' || role === 'verifier' ? `${role}-${index}` : role;
   const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
 
-  const transport = await NatsBus.connect(natsConnection(servers, values, `nft-${config.runId}-${name}`));
+  // The client waits for a server that is down (it may be restarting); say so rather than hang quietly.
+  const waiting = setInterval(
+    () =>
+      log(
+        `still waiting for NATS at ${redactServers(servers)} (is the server up? are the URL, credentials and TLS CA right?)`,
+      ),
+    CONNECT_NOTICE_MS,
+  );
+  const transport = await NatsBus.connect(
+    natsConnection(servers, values, `nft-${config.runId}-${name}`),
+  ).finally(() => clearInterval(waiting));
   log(`connected to NATS at ${servers.split(',').length} server(s) for run ${config.runId}`);
   const bus = new RunBus(transport, config.runId);
   const metrics = createMetrics();

@@ -67,3 +67,8 @@ export function natsConnection(
       : {}),
   };
 }
+
+/** Server URLs fit to print: any `user:password@` or `token@` part is masked. */
+export function redactServers(servers: string): string {
+  return servers.replace(/\/\/[^/@]*@/g, '//***@');
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsBus } from '../../../bus/nats.js';
-import { natsConnection } from '../../../cli/nats-connection.js';
+import { natsConnection, redactServers } from '../../../cli/nats-connection.js';
 import { ConfigError } from '../../../config/run-config.js';
 import { type NatsTestServer, natsAvailability, startNatsServer } from '../../support/nats-server.js';
 
@@ -98,5 +98,8 @@ describe.skipIf(!hasOpenssl || (!natsAvailability().ok && !process.env.CI))('NAT
     );
     expect(() => natsConnection(server.url, { 'nats-tls-cert': certs.cert }, 'x', {})).toThrow(ConfigError);
     expect(natsConnection('nats://h:4222', { 'nats-token': 's3cret' }, 'x', {})).not.toHaveProperty('tls');
+    expect(redactServers('nats://alice:s3cret@h:4222,tls://tok@k:4222')).toBe(
+      'nats://***@h:4222,tls://***@k:4222',
+    );
   });
 });
