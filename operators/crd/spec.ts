@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { runConfigSchema } from '../../config/run-config.js';
+
+/**
+ * The `TrainingRun` spec: the run configuration (the one zod schema every run reads) without what a
+ * deployment decides for itself, plus where and how the actors run on Kubernetes. The CRD's OpenAPI
+ * schema is generated from this (crd.ts); nothing in it is written twice.
+ */
+
+const replicas = z.number().int().min(0);
+
+export const rolloutSpecSchema = z
+  .object({
+    /** The inference server beside each generator: vLLM or SGLang on GPUs, or the embedded/simulated engines on CPU. */
+    engine: z.enum(['vllm', 'sglang', 'embedded', 'simulated']).default('vllm'),
+    image: z.string().min(1).optional(),
+    /** The model the inference server loads, e.g. Qwen/Qwen2.5-Math-7B. */
+    model: z.string().min(1).optional(),
+    gpusPerReplica: z.number().int().min(0).default(1),
+    minReplicas: replicas.default(1),
+    maxReplicas: z.number().int().min(1).default(4),
+    autoscaling: z
+      .object({
+        /** `builtin`: the operator's staleness-aware autoscaler; `keda`: a KEDA ScaledObject on the task stream. */
+        engine: z.enum(['builtin', 'keda']).default('builtin'),
+        scaleUpStabilizationSeconds: z.number().int().min(0).default(30),
+        scaleDownStabilizationSeconds: z.number().int().min(0).default(300),
+      })
+      .strict()
+      .default(() => ({
+        engine: 'builtin' as const,
+        scaleUpStabilizationSeconds: 30,
+        scaleDownStabilizationSeconds: 300,
+      })),
+  })
+  .strict();
+
+export const trainingRunSpecSchema = runConfigSchema
+  .omit({
+    // Set by the operator: the run id is the resource's name, replicas come from rollout and verifier,
+    // the engine from rollout.engine, and every pod serves its metrics on the same port.
+    runId: true,
+    engine: true,
+    generators: true,
+    verifiers: true,
+    out: true,
+    metrics: true,
+    metricsPort: true,
+  })
+  .extend({
+    rollout: rolloutSpecSchema.default(() => rolloutSpecSchema.parse({})),
+    learner: z
+      .object({
+        image: z.string().min(1).optional(),
+        nodes: z.number().int().min(1).default(1),
+        gpusPerNode: z.number().int().min(0).default(1),
+      })
+      .strict()
+      .default(() => ({ nodes: 1, gpusPerNode: 1 })),
+    verifier: z
+      .object({ replicas: z.number().int().min(1).default(2) })
+      .strict()
+      .default(() => ({ replicas: 2 })),
+    checkpointing: z
+      .object({
+        /** A PersistentVolumeClaim to keep checkpoints in … */
+        pvc: z.string().min(1).optional(),
+        /** … or an object-store URI (s3://…); neither: the NATS object store. */
+        uri: z.string().min(1).optional(),
+      })
+      .strict()
+      .default(() => ({})),
+    nats: z
+      .object({
+        url: z.string().min(1),
+        /** A Secret in the run's namespace with keys user/password or token (and optionally ca.crt). */
+        credentialsSecret: z.string().min(1).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type TrainingRunSpec = z.infer<typeof trainingRunSpecSchema>;
+
+/**
+ * Rules across fields, each once: as a CEL rule the API server enforces (x-kubernetes-validations at
+ * `path`) and as a check the operator and the tests run on parsed specs.
+ */
+export const crossFieldRules = [
+  {
+    path: ['rollout'],
+    rule: 'self.minReplicas <= self.maxReplicas',
+    message: 'rollout.minReplicas must not exceed rollout.maxReplicas',
+    holds: (s: TrainingRunSpec) => s.rollout.minReplicas <= s.rollout.maxReplicas,
+  },
+  {
+    path: ['checkpointing'],
+    rule: '!(has(self.pvc) && has(self.uri))',
+    message: 'checkpointing: give pvc or uri, not both',
+    holds: (s: TrainingRunSpec) => !(s.checkpointing.pvc && s.checkpointing.uri),
+  },
+  {
+    path: ['rollout'],
+    rule: "self.engine in ['embedded', 'simulated'] || has(self.image)",
+    message: 'rollout.image is required for the vllm and sglang engines',
+    holds: (s: TrainingRunSpec) => ['embedded', 'simulated'].includes(s.rollout.engine) || !!s.rollout.image,
+  },
+] as const;
+
+/** Parses a spec and applies the cross-field rules; errors name the field, the value and the rule. */
+export function parseTrainingRunSpec(input: unknown): TrainingRunSpec {
+  const spec = trainingRunSpecSchema.parse(input);
+  const broken = crossFieldRules.filter((r) => !r.holds(spec));
+  if (broken.length > 0) throw new Error(`TrainingRun spec: ${broken.map((r) => r.message).join('; ')}`);
+  return spec;
+}
