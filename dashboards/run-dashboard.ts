@@ -1,0 +1,160 @@
+import { createMetrics } from '../telemetry/metrics.js';
+
+/**
+ * The Grafana dashboard of a run, built from the metric definitions in telemetry/: every query names a
+ * metric through the object that defines it, so a renamed metric cannot leave a panel behind.
+ * `npm run gen:dashboards` writes it to dashboards/nft-run.json (and the chart's ConfigMap uses that).
+ */
+
+const m = createMetrics();
+type MetricName = keyof Omit<typeof m, 'registry'>;
+/** The Prometheus name of a metric, from its definition. */
+const n = (metric: MetricName): string => (m[metric] as unknown as { name: string }).name;
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
+const DS = { type: 'prometheus', uid: '${datasource}' };
+
+interface Target {
+  expr: string;
+  legend: string;
+}
+
+let nextId = 1;
+function panel(
+  title: string,
+  targets: Target[],
+  grid: { x: number; y: number; w?: number; h?: number },
+  unit = 'short',
+  description = '',
+) {
+  return {
+    id: nextId++,
+    type: 'timeseries',
+    title,
+    description,
+    datasource: DS,
+    gridPos: { x: grid.x, y: grid.y, w: grid.w ?? 12, h: grid.h ?? 8 },
+    fieldConfig: { defaults: { unit }, overrides: [] },
+    options: { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi' } },
+    targets: targets.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: DS,
+      expr: t.expr,
+      legendFormat: t.legend,
+    })),
+  };
+}
+
+const quantile = (q: number, metric: MetricName, by = '') =>
+  `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${n(metric)}_bucket[$__rate_interval])))`;
+
+export function runDashboard() {
+  nextId = 1;
+  return {
+    title: 'nft-train: run',
+    uid: 'nft-train-run',
+    tags: ['nft-train'],
+    schemaVersion: 39,
+    version: 1,
+    editable: true,
+    time: { from: 'now-1h', to: 'now' },
+    refresh: '10s',
+    templating: {
+      list: [
+        { name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source', current: {} },
+      ],
+    },
+    panels: [
+      panel(
+        'Accuracy',
+        [
+          { expr: n('trainAccuracy'), legend: 'train (last batch)' },
+          { expr: n('evalAccuracy'), legend: 'held-out {{dataset}}' },
+        ],
+        { x: 0, y: 0 },
+        'percentunit',
+      ),
+      panel(
+        'Staleness at train time against the bound',
+        [
+          { expr: quantile(0.5, 'sampleStaleness'), legend: 'p50' },
+          { expr: quantile(0.95, 'sampleStaleness'), legend: 'p95' },
+          { expr: quantile(1, 'sampleStaleness'), legend: 'max' },
+          { expr: n('maxStaleness'), legend: 'bound (maxStaleness)' },
+        ],
+        { x: 12, y: 0 },
+        'short',
+        'Policy versions between generation and training of a sample',
+      ),
+      panel(
+        'Rollouts and tokens per second',
+        [
+          { expr: `sum by (kind) (rate(${n('rollouts')}[$__rate_interval]))`, legend: 'rollouts/s {{kind}}' },
+          { expr: `sum(rate(${n('rolloutTokens')}[$__rate_interval]))`, legend: 'tokens/s' },
+          { expr: `sum(rate(${n('samplesTrained')}[$__rate_interval]))`, legend: 'samples trained/s' },
+        ],
+        { x: 0, y: 8 },
+        'ops',
+      ),
+      panel(
+        'Queue depths',
+        [
+          { expr: n('queuePending'), legend: 'pending {{stream}}' },
+          { expr: n('bufferGroups'), legend: 'groups in the buffer' },
+        ],
+        { x: 12, y: 8 },
+      ),
+      panel(
+        'Learner step time and idle time',
+        [
+          { expr: quantile(0.5, 'learnerStepDuration'), legend: 'step p50' },
+          { expr: quantile(0.95, 'learnerStepDuration'), legend: 'step p95' },
+          { expr: `rate(${n('learnerIdle')}[$__rate_interval])`, legend: 'idle fraction' },
+        ],
+        { x: 0, y: 16 },
+        's',
+      ),
+      panel(
+        'Rollout workers and admission control',
+        [
+          { expr: n('rolloutWorkers'), legend: 'rollout workers' },
+          { expr: `rate(${n('admissionBlocked')}[$__rate_interval])`, legend: 'fraction of time held back' },
+        ],
+        { x: 12, y: 16 },
+      ),
+      panel(
+        'Dropped groups by reason',
+        [{ expr: `sum by (reason) (rate(${n('groupsDropped')}[$__rate_interval]))`, legend: '{{reason}}' }],
+        { x: 0, y: 24 },
+        'ops',
+      ),
+      panel('Loss terms', [{ expr: n('loss'), legend: '{{term}}' }], { x: 12, y: 24 }),
+      panel(
+        'Gradient norm and policy version',
+        [
+          { expr: n('gradNorm'), legend: 'grad norm' },
+          { expr: n('policyVersion'), legend: 'policy version' },
+        ],
+        { x: 0, y: 32 },
+      ),
+      panel(
+        'Generation, verification and redeliveries',
+        [
+          { expr: quantile(0.95, 'rolloutDuration'), legend: 'generation p95 (s)' },
+          { expr: quantile(0.95, 'verifyDuration'), legend: 'verification p95 (s)' },
+          {
+            expr: `sum by (result) (rate(${n('verifications')}[$__rate_interval]))`,
+            legend: 'verified/s {{result}}',
+          },
+          { expr: `rate(${n('tasksRedelivered')}[$__rate_interval])`, legend: 'redeliveries/s' },
+        ],
+        { x: 12, y: 32 },
+      ),
+    ],
+  };
+}
+
+/** Every PromQL expression of the dashboard, with its panel's title. */
+export function dashboardQueries(): { panel: string; expr: string }[] {
+  return runDashboard().panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, expr: t.expr })));
+}
