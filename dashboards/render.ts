@@ -1,6 +1,7 @@
 import { runDashboard } from './run-dashboard.js';
 
-export const DASHBOARD_FILE = 'dashboards/nft-run.json';
+/** In the chart, which ships it as a ConfigMap for Grafana's sidecar. */
+export const DASHBOARD_FILE = 'charts/nft-train/dashboards/nft-run.json';
 
 export function renderDashboard(): string {
   return `${JSON.stringify(runDashboard(), null, 2)}\n`;

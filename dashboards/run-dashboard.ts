@@ -3,7 +3,7 @@ import { createMetrics } from '../telemetry/metrics.js';
 /**
  * The Grafana dashboard of a run, built from the metric definitions in telemetry/: every query names a
  * metric through the object that defines it, so a renamed metric cannot leave a panel behind.
- * `npm run gen:dashboards` writes it to dashboards/nft-run.json (and the chart's ConfigMap uses that).
+ * `npm run gen:dashboards` writes it into the chart, which ships it as a ConfigMap.
  */
 
 const m = createMetrics();

@@ -1,4 +1,4 @@
-/** Writes dashboards/nft-run.json from dashboards/run-dashboard.ts; a test fails while it is out of date. */
+/** Writes the run dashboard into the chart from dashboards/run-dashboard.ts; a test fails while it is out of date. */
 import { writeFileSync } from 'node:fs';
 import { DASHBOARD_FILE, renderDashboard } from '../dashboards/render.js';
 
