@@ -29,7 +29,8 @@ Options:
   --nats URL           NATS server(s), comma-separated           (or NATS_URL)
   --run ID             the run's id (overrides runId in the config file)
   --config FILE        run configuration, YAML or JSON; every actor of a run needs the same one
-  --index N            replica number of a generator or verifier (default 0)
+  --index N            replica number of a generator or verifier (default 0); 'ordinal' takes it
+                       from the host name's trailing -N (a StatefulSet pod's ordinal)
 ${natsFlagHelp}
   --metrics-port N     serve Prometheus metrics on this port (0 = any free; default: none)
   -h, --help           this text
@@ -86,7 +87,7 @@ async function actor(argv: string[], signalled: StopSignal): Promise<number> {
     metrics: metricsPort !== undefined,
     metricsPort,
   });
-  const index = integerFlag('--index', values.index) ?? 0;
+  const index = values.index === 'ordinal' ? hostOrdinal() : (integerFlag('--index', values.index) ?? 0);
   const name = role === 'generator' || role === 'verifier' ? `${role}-${index}` : role;
   const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
 
@@ -202,4 +203,12 @@ async function work(
     worker.dispose();
     engines.dispose();
   }
+}
+
+/** A StatefulSet pod is named <set>-<ordinal>, and so is its host. */
+function hostOrdinal(host = process.env.HOSTNAME ?? ''): number {
+  const match = /-(\d+)$/.exec(host);
+  if (!match)
+    throw new ConfigError(`--index ordinal: the host name ${JSON.stringify(host)} does not end in -<number>`);
+  return Number(match[1]);
 }

@@ -1,0 +1,207 @@
+import { type RunConfig, runConfigSchema } from '../../config/run-config.js';
+import { GROUP, KIND, VERSION } from '../crd/crd.js';
+import { parseTrainingRunSpec, type TrainingRunSpec } from '../crd/spec.js';
+
+/**
+ * What a TrainingRun should have running, as plain Kubernetes objects: a pure function of the resource
+ * (and of the rollout replica count the autoscaler chose), so that reconciling is "apply all of this"
+ * — level-triggered and idempotent. Every object is owned by the run and labelled with it.
+ */
+
+export interface TrainingRun {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; uid: string; generation?: number };
+  spec: unknown;
+}
+
+export interface DesiredOptions {
+  /** The node runtime image (actors and operator). */
+  image: string;
+  /** Rollout workers to run now, within the spec's min and max. */
+  rolloutReplicas: number;
+}
+
+export class UnsupportedRunError extends Error {
+  override name = 'UnsupportedRunError';
+}
+
+const METRICS_PORT = 9464;
+/** Time a pod has to finish or hand back its work after SIGTERM (scale-in, rollout, deletion). */
+const DRAIN_SECONDS = 120;
+const CONFIG_PATH = '/etc/nft/run.json';
+
+type Obj = Record<string, unknown> & { apiVersion: string; kind: string; metadata: Record<string, unknown> };
+
+/** The run configuration every actor of this run reads, derived from the spec. */
+export function runConfigOf(
+  run: TrainingRun,
+  spec: TrainingRunSpec = parseTrainingRunSpec(run.spec),
+): RunConfig {
+  const { rollout, learner: _l, verifier, checkpointing: _c, nats: _n, ...config } = spec;
+  if (rollout.engine !== 'embedded' && rollout.engine !== 'simulated')
+    throw new UnsupportedRunError(
+      `rollout.engine ${rollout.engine}: the OpenAI-compatible policy engine for vLLM and SGLang is not available in this version; use embedded or simulated`,
+    );
+  return runConfigSchema.parse({
+    ...config,
+    runId: run.metadata.name,
+    engine: rollout.engine,
+    generators: rollout.minReplicas,
+    verifiers: verifier.replicas,
+    out: '/tmp/nft-run',
+    metrics: true,
+    metricsPort: METRICS_PORT,
+  });
+}
+
+export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
+  const spec = parseTrainingRunSpec(run.spec);
+  const config = runConfigOf(run, spec);
+  const name = run.metadata.name;
+  const ns = run.metadata.namespace;
+  const owner = {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: KIND,
+    name,
+    uid: run.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+  const labels = (role?: string) => ({
+    'app.kubernetes.io/part-of': 'nft-train',
+    'app.kubernetes.io/managed-by': 'nft-train-operator',
+    'nft.dev/run': name,
+    ...(role ? { 'nft.dev/role': role } : {}),
+  });
+  const meta = (objName: string, role?: string) => ({
+    name: objName,
+    namespace: ns,
+    labels: labels(role),
+    ownerReferences: [owner],
+  });
+  const replicas = Math.min(
+    spec.rollout.maxReplicas,
+    Math.max(spec.rollout.minReplicas, opts.rolloutReplicas),
+  );
+
+  const natsEnv = [
+    { name: 'NATS_URL', value: spec.nats.url },
+    ...(spec.nats.credentialsSecret
+      ? ['user', 'password', 'token'].map((key) => ({
+          name: `NATS_${key.toUpperCase()}`,
+          valueFrom: { secretKeyRef: { name: spec.nats.credentialsSecret, key, optional: true } },
+        }))
+      : []),
+  ];
+
+  function podTemplate(role: string, extraArgs: string[], gpus: number) {
+    return {
+      metadata: { labels: labels(role) },
+      spec: {
+        terminationGracePeriodSeconds: DRAIN_SECONDS,
+        securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: role,
+            image: opts.image,
+            args: [
+              'actor',
+              role,
+              '--run',
+              name,
+              '--config',
+              CONFIG_PATH,
+              '--metrics-port',
+              String(METRICS_PORT),
+              ...extraArgs,
+            ],
+            env: natsEnv,
+            ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ['ALL'] },
+            },
+            ...(gpus > 0 ? { resources: { limits: { 'nvidia.com/gpu': String(gpus) } } } : {}),
+            volumeMounts: [
+              { name: 'config', mountPath: '/etc/nft', readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'config', configMap: { name: `${name}-config` } },
+          { name: 'tmp', emptyDir: {} },
+        ],
+      },
+    };
+  }
+
+  /** One of a kind: never two at once, even during an update (Recreate). */
+  const singleton = (role: string, gpus = 0): Obj => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(`${name}-${role}`, role),
+    spec: {
+      replicas: 1,
+      strategy: { type: 'Recreate' },
+      selector: { matchLabels: labels(role) },
+      template: podTemplate(role, [], gpus),
+    },
+  });
+
+  /** Replicas with stable ordinals (their --index); scale-in removes the highest first, after a drain. */
+  const replicated = (role: string, count: number, gpus = 0): Obj => ({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: meta(`${name}-${role}`, role),
+    spec: {
+      replicas: count,
+      serviceName: `${name}-${role}`,
+      podManagementPolicy: 'Parallel',
+      selector: { matchLabels: labels(role) },
+      template: podTemplate(role, ['--index', 'ordinal'], gpus),
+    },
+  });
+
+  const headless = (role: string): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(`${name}-${role}`, role),
+    spec: {
+      clusterIP: 'None',
+      selector: labels(role),
+      ports: [{ name: 'metrics', port: METRICS_PORT, targetPort: 'metrics' }],
+    },
+  });
+
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(`${name}-config`),
+      data: { 'run.json': `${JSON.stringify(config, null, 2)}\n` },
+    },
+    singleton('coordinator'),
+    singleton('buffer'),
+    singleton('learner', spec.learner.gpusPerNode),
+    replicated('verifier', spec.verifier.replicas),
+    headless('verifier'),
+    replicated(
+      'generator',
+      replicas,
+      spec.rollout.engine === 'embedded' || spec.rollout.engine === 'simulated'
+        ? 0
+        : spec.rollout.gpusPerReplica,
+    ),
+    headless('generator'),
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta(`${name}-generator`, 'generator'),
+      // Voluntary evictions take one rollout worker at a time; each drains before it goes.
+      spec: { maxUnavailable: 1, selector: { matchLabels: labels('generator') } },
+    },
+  ];
+}

@@ -1,0 +1,138 @@
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Service } from 'kubernetes-models/v1/Service';
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../../../config/run-config.js';
+import {
+  desiredObjects,
+  type TrainingRun,
+  UnsupportedRunError,
+} from '../../../operators/reconcile/desired.js';
+
+const run = (spec: Record<string, unknown> = {}): TrainingRun => ({
+  apiVersion: 'nft.dev/v1alpha1',
+  kind: 'TrainingRun',
+  metadata: { name: 'arith', namespace: 'ml', uid: 'uid-1', generation: 1 },
+  spec: {
+    maxStaleness: 2,
+    rollout: { engine: 'simulated', minReplicas: 1, maxReplicas: 4 },
+    learner: { gpusPerNode: 1 },
+    verifier: { replicas: 2 },
+    nats: { url: 'nats://nats:4222', credentialsSecret: 'nats-creds' },
+    ...spec,
+  },
+});
+
+const models: Record<string, new (d: never) => { validate(): void }> = {
+  Deployment,
+  StatefulSet,
+  PodDisruptionBudget,
+  ConfigMap,
+  Service,
+};
+
+type Obj = ReturnType<typeof desiredObjects>[number];
+const byName = (objs: Obj[], kind: string, name: string) =>
+  // biome-ignore lint/suspicious/noExplicitAny: the tests reach deep into manifests the models already validated.
+  objs.find((o) => o.kind === kind && o.metadata.name === name) as Obj & { spec: any; data: any };
+
+describe('desired state of a TrainingRun', () => {
+  it('is a set of valid objects, each owned by the run and labelled with it', () => {
+    const objs = desiredObjects(run(), { image: 'nft-train:0.1.0', rolloutReplicas: 2 });
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ConfigMap/arith-config',
+      'Deployment/arith-coordinator',
+      'Deployment/arith-buffer',
+      'Deployment/arith-learner',
+      'StatefulSet/arith-verifier',
+      'Service/arith-verifier',
+      'StatefulSet/arith-generator',
+      'Service/arith-generator',
+      'PodDisruptionBudget/arith-generator',
+    ]);
+    for (const o of objs) {
+      expect(
+        () => new (models[o.kind] as (typeof models)[string])(o as never).validate(),
+        o.kind,
+      ).not.toThrow();
+      expect(o.metadata.ownerReferences).toEqual([
+        {
+          apiVersion: 'nft.dev/v1alpha1',
+          kind: 'TrainingRun',
+          name: 'arith',
+          uid: 'uid-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ]);
+      expect((o.metadata.labels as Record<string, string>)['nft.dev/run']).toBe('arith');
+    }
+  });
+
+  it('hands every actor the run configuration derived from the spec, under the run name', () => {
+    const objs = desiredObjects(run(), { image: 'i', rolloutReplicas: 1 });
+    const config = parseRunConfig(JSON.parse(byName(objs, 'ConfigMap', 'arith-config').data['run.json']));
+    expect(config).toMatchObject({ runId: 'arith', maxStaleness: 2, engine: 'simulated', verifiers: 2 });
+    const learner = byName(objs, 'Deployment', 'arith-learner').spec.template.spec.containers[0];
+    expect(learner.args).toEqual([
+      'actor',
+      'learner',
+      '--run',
+      'arith',
+      '--config',
+      '/etc/nft/run.json',
+      '--metrics-port',
+      '9464',
+    ]);
+    expect(learner.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(learner.env.map((e: { name: string }) => e.name)).toEqual([
+      'NATS_URL',
+      'NATS_USER',
+      'NATS_PASSWORD',
+      'NATS_TOKEN',
+    ]);
+  });
+
+  it('runs one learner, coordinator and buffer at a time, and rollout workers within min and max', () => {
+    const objs = (n: number) => desiredObjects(run(), { image: 'i', rolloutReplicas: n });
+    for (const role of ['coordinator', 'buffer', 'learner'])
+      expect(byName(objs(1), 'Deployment', `arith-${role}`).spec).toMatchObject({
+        replicas: 1,
+        strategy: { type: 'Recreate' },
+      });
+    expect(byName(objs(3), 'StatefulSet', 'arith-generator').spec.replicas).toBe(3);
+    expect(byName(objs(9), 'StatefulSet', 'arith-generator').spec.replicas).toBe(4);
+    expect(byName(objs(0), 'StatefulSet', 'arith-generator').spec.replicas).toBe(1);
+    const generator = byName(objs(1), 'StatefulSet', 'arith-generator').spec.template.spec;
+    expect(generator.containers[0].args).toContain('ordinal');
+    expect(generator.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(60);
+  });
+
+  it('is the same every time: reconciling twice applies the same objects', () => {
+    const a = desiredObjects(run(), { image: 'i', rolloutReplicas: 2 });
+    const b = desiredObjects(run(), { image: 'i', rolloutReplicas: 2 });
+    expect(b).toEqual(a);
+  });
+
+  it('says plainly what it cannot run yet, and rejects specs that break the cross-field rules', () => {
+    expect(() =>
+      desiredObjects(
+        run({
+          rollout: { engine: 'vllm', image: 'vllm/vllm-openai:v0.6.3', minReplicas: 1, maxReplicas: 2 },
+        }),
+        {
+          image: 'i',
+          rolloutReplicas: 1,
+        },
+      ),
+    ).toThrow(UnsupportedRunError);
+    expect(() =>
+      desiredObjects(run({ rollout: { engine: 'simulated', minReplicas: 3, maxReplicas: 2 } }), {
+        image: 'i',
+        rolloutReplicas: 1,
+      }),
+    ).toThrow(/minReplicas must not exceed/);
+  });
+});
