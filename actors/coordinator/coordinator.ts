@@ -6,6 +6,7 @@ import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { trainTaskId } from './accounting.js';
 import { type Context, type CoordinatorInput, coordinatorMachine } from './machine.js';
 import type { ProblemSource } from './problems.js';
+import { watchQueueDepths } from './queue-depths.js';
 import { type CoordinatorSnapshot, snapshotOf } from './snapshot.js';
 
 /**
@@ -143,6 +144,7 @@ export async function createCoordinator(deps: CoordinatorDeps) {
         }
       };
       const offs = [
+        watchQueueDepths(deps),
         bus.on('policy', (e) => send({ type: 'POLICY', version: e.version })),
         bus.on('runState', (s) => {
           if (s.phase === 'done') send({ type: 'RUN_DONE', reason: s.reason ?? 'done' });
