@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import type { RunSummary } from '../../runtime/summary.js';
+import type { RunConfig } from '../../config/run-config.js';
+import { type RunSummary, summariseCoordinator } from '../../runtime/summary.js';
 
 /**
  * What every finished run must show, whatever its engines or transport: the steps it was asked for,
@@ -36,4 +37,9 @@ export function smallSimulatedRun(msPerSecond: number, extra: Record<string, unk
     eval: { everySteps: 10, targetAccuracy: 1 },
     ...extra,
   };
+}
+
+/** The summary a finished coordinator's state gives (no held-out set). */
+export function runSummaryOf(config: RunConfig, ctx: Parameters<typeof summariseCoordinator>[1]): RunSummary {
+  return summariseCoordinator(config, ctx, 0);
 }
