@@ -1,3 +1,5 @@
+import { streamSubject } from '../../bus/channels.js';
+import { jetStreamName } from '../../bus/nats-support.js';
 import { type RunConfig, runConfigSchema } from '../../config/run-config.js';
 import { GROUP, KIND, VERSION } from '../crd/crd.js';
 import { parseTrainingRunSpec, type TrainingRunSpec } from '../crd/spec.js';
@@ -84,6 +86,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     spec.rollout.maxReplicas,
     Math.max(spec.rollout.minReplicas, opts.rolloutReplicas),
   );
+  const keda = spec.rollout.autoscaling.engine === 'keda';
 
   const natsEnv = [
     { name: 'NATS_URL', value: spec.nats.url },
@@ -151,13 +154,16 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     },
   });
 
-  /** Replicas with stable ordinals (their --index); scale-in removes the highest first, after a drain. */
-  const replicated = (role: string, count: number, gpus = 0): Obj => ({
+  /**
+   * Replicas with stable ordinals (their --index); scale-in removes the highest first, after a drain.
+   * `count` undefined: another controller (KEDA's HPA) owns the replica count, so it is not applied.
+   */
+  const replicated = (role: string, count: number | undefined, gpus = 0): Obj => ({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: meta(`${name}-${role}`, role),
     spec: {
-      replicas: count,
+      ...(count === undefined ? {} : { replicas: count }),
       serviceName: `${name}-${role}`,
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: labels(role) },
@@ -190,7 +196,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     headless('verifier'),
     replicated(
       'generator',
-      replicas,
+      keda ? undefined : replicas,
       spec.rollout.engine === 'embedded' || spec.rollout.engine === 'simulated'
         ? 0
         : spec.rollout.gpusPerReplica,
@@ -203,5 +209,52 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
       // Voluntary evictions take one rollout worker at a time; each drains before it goes.
       spec: { maxUnavailable: 1, selector: { matchLabels: labels('generator') } },
     },
+    ...(keda ? [scaledObject(run, spec, meta(`${name}-generator`, 'generator'), config.promptsPerStep)] : []),
   ];
+}
+
+/**
+ * `autoscaling.engine: keda`: a KEDA ScaledObject that scales the rollout workers on the task queue's
+ * backlog (the nats-jetstream scaler reads the generators' consumer lag from the server's monitoring
+ * port, 8222 on the NATS host), with the spec's stabilisation windows.
+ */
+function scaledObject(
+  run: TrainingRun,
+  spec: TrainingRunSpec,
+  metadata: Record<string, unknown>,
+  promptsPerStep: number,
+): Obj {
+  const host = new URL(spec.nats.url.replace(/^tls:/, 'nats:')).hostname;
+  const { scaleUpStabilizationSeconds, scaleDownStabilizationSeconds } = spec.rollout.autoscaling;
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata,
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: `${run.metadata.name}-generator` },
+      minReplicaCount: spec.rollout.minReplicas,
+      maxReplicaCount: spec.rollout.maxReplicas,
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          behavior: {
+            scaleUp: { stabilizationWindowSeconds: scaleUpStabilizationSeconds },
+            scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationSeconds },
+          },
+        },
+      },
+      triggers: [
+        {
+          type: 'nats-jetstream',
+          metadata: {
+            natsServerMonitoringEndpoint: `${host}:8222`,
+            account: '$G',
+            stream: jetStreamName(streamSubject(run.metadata.name, 'tasks')),
+            consumer: 'generator',
+            // One step's worth of queued tasks per rollout worker.
+            lagThreshold: String(promptsPerStep),
+          },
+        },
+      ],
+    },
+  };
 }

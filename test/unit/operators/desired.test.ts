@@ -136,3 +136,58 @@ describe('desired state of a TrainingRun', () => {
     ).toThrow(/minReplicas must not exceed/);
   });
 });
+
+describe('KEDA autoscaling', () => {
+  it('emits a ScaledObject on the task backlog and leaves the replica count to it', () => {
+    const objs = desiredObjects(
+      run({
+        rollout: {
+          engine: 'simulated',
+          minReplicas: 1,
+          maxReplicas: 6,
+          autoscaling: {
+            engine: 'keda',
+            scaleUpStabilizationSeconds: 15,
+            scaleDownStabilizationSeconds: 600,
+          },
+        },
+      }),
+      { image: 'i', rolloutReplicas: 3 },
+    );
+    const so = byName(objs, 'ScaledObject', 'arith-generator');
+    expect(so.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(so.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'arith-generator' },
+      minReplicaCount: 1,
+      maxReplicaCount: 6,
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          behavior: {
+            scaleUp: { stabilizationWindowSeconds: 15 },
+            scaleDown: { stabilizationWindowSeconds: 600 },
+          },
+        },
+      },
+    });
+    expect(so.spec.triggers).toEqual([
+      {
+        type: 'nats-jetstream',
+        metadata: {
+          natsServerMonitoringEndpoint: 'nats:8222',
+          account: '$G',
+          stream: 'nft_arith_tasks',
+          consumer: 'generator',
+          lagThreshold: '16',
+        },
+      },
+    ]);
+    expect(so.metadata.ownerReferences).toHaveLength(1);
+    // The StatefulSet carries no replica count that would fight the HPA KEDA drives.
+    expect(byName(objs, 'StatefulSet', 'arith-generator').spec).not.toHaveProperty('replicas');
+  });
+
+  it('emits none with the built-in autoscaler', () => {
+    const objs = desiredObjects(run(), { image: 'i', rolloutReplicas: 2 });
+    expect(objs.some((o) => o.kind === 'ScaledObject')).toBe(false);
+  });
+});
