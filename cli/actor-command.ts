@@ -7,7 +7,7 @@ import { NatsBus } from '../bus/nats.js';
 import { RunBus } from '../bus/run-bus.js';
 import { ConfigError } from '../config/run-config.js';
 import { createEngines } from '../runtime/engines.js';
-import { ROLES, type Role, startCoordinator, startWorker } from '../runtime/roles.js';
+import { actorName, ROLES, type Role, startCoordinator, startWorker } from '../runtime/roles.js';
 import { summariseCoordinator } from '../runtime/summary.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
@@ -88,7 +88,7 @@ async function actor(argv: string[], signalled: StopSignal): Promise<number> {
     metricsPort,
   });
   const index = values.index === 'ordinal' ? hostOrdinal() : (integerFlag('--index', values.index) ?? 0);
-  const name = role === 'generator' || role === 'verifier' ? `${role}-${index}` : role;
+  const name = actorName(role, index);
   const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
 
   // The client waits for a server that is down (it may be restarting); say so rather than hang quietly.

@@ -28,6 +28,11 @@ export interface RunningWorker {
   dispose(): void;
 }
 
+/** An actor's name in logs, metrics and seeds: `generator-2`, `verifier-0`; singletons by their role. */
+export function actorName(role: Role, index: number): string {
+  return role === 'generator' || role === 'verifier' ? `${role}-${index}` : role;
+}
+
 /** Starts replica `index` of a worker role. */
 export async function startWorker(
   role: WorkerRole,
@@ -35,7 +40,7 @@ export async function startWorker(
   deps: (name: string) => ActorDeps,
   engines: RunEngines,
 ): Promise<RunningWorker> {
-  const name = role === 'learner' || role === 'buffer' ? role : `${role}-${index}`;
+  const name = actorName(role, index);
   const d = deps(name);
   let machine: Parameters<typeof startActor>[0];
   let dispose = () => {};

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { Role } from './roles.js';
+import { actorName, type Role } from './roles.js';
 
 /**
  * Starts one process per actor (`nft-train actor <role>`) and keeps every one of them alive: an actor
@@ -32,12 +32,6 @@ const MAX_BACKOFF_MS = 30_000;
 const QUICK_FAILURE_MS = 10_000;
 const CRASH_LOOP_FAILURES = 5;
 const HEALTHY_UPTIME_MS = 30_000;
-
-export function actorName(actor: SupervisedActor): string {
-  return actor.role === 'generator' || actor.role === 'verifier'
-    ? `${actor.role}-${actor.index}`
-    : actor.role;
-}
 
 export async function supervise(options: SupervisorOptions): Promise<number> {
   const { log } = options;
@@ -72,7 +66,7 @@ export async function supervise(options: SupervisorOptions): Promise<number> {
   /** Resolves with the exit code that ends this actor's life: 0, the supervisor closing, or a crash loop. */
   const keepAlive = (actor: SupervisedActor): Promise<number> =>
     new Promise((resolve) => {
-      const name = actorName(actor);
+      const name = actorName(actor.role, actor.index);
       let restarts = 0;
       let quickFailures = 0;
       const start = () => {

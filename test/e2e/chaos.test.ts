@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NatsBus } from '../../bus/nats.js';
 import { RunBus } from '../../bus/run-bus.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { createRng } from '../../util/random.js';
-import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
+import { runCli } from '../support/cli-run.js';
+import { noNatsHere, useNatsServer } from '../support/nats-suite.js';
 import { smallSimulatedRun } from '../support/run-checks.js';
 
 /**
@@ -33,14 +33,8 @@ const KILLS = 12;
 /** Server restarts happen after these kills. */
 const SERVER_RESTARTS_AFTER = [4, 9];
 
-describe.skipIf(!natsAvailability().ok && !process.env.CI)('chaos over NATS', () => {
-  let server: NatsTestServer;
-  beforeAll(async () => {
-    server = await startNatsServer({ restartable: true });
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+describe.skipIf(noNatsHere)('chaos over NATS', () => {
+  const nats = useNatsServer({ restartable: true });
 
   it('kill -9 any actor, restart the server twice: the run completes, nothing lost or trained twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nft-chaos-'));
@@ -53,16 +47,14 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('chaos over NATS', ()
       ),
     );
     // Policy versions as the world sees them: never repeated, never going back, whoever restarts.
+    const server = nats();
     const watcher = new RunBus(await NatsBus.connect({ servers: server.url, name: 'chaos-watcher' }), runId);
     const versions: number[] = [];
     watcher.on('policy', (e) => versions.push(e.version));
 
-    const child = spawn(
-      process.execPath,
+    const pids = new Map<string, number>();
+    const run = runCli(
       [
-        '--import',
-        'tsx',
-        'cli/main.ts',
         'run',
         '--nats',
         server.url,
@@ -73,21 +65,10 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('chaos over NATS', ()
         '--processes',
         'generator=3,verifier=2',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stderr = '';
-    const pids = new Map<string, number>();
-    child.stderr.on('data', (b: Buffer) => {
-      const text = b.toString();
-      stderr += text;
-      for (const m of text.matchAll(/started (\S+) \(pid (\d+)\)/g)) pids.set(m[1] as string, Number(m[2]));
-    });
-    let exited = false;
-    const exit = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => {
-        exited = true;
-        resolve(code);
-      }),
+      (chunk) => {
+        for (const m of chunk.matchAll(/started (\S+) \(pid (\d+)\)/g))
+          pids.set(m[1] as string, Number(m[2]));
+      },
     );
 
     // Every role once in a shuffled order, then any actor at random.
@@ -98,7 +79,7 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('chaos over NATS', ()
     // Chaos starts once training is under way, so that every restart has state to resume from.
     for (let waited = 0; (versions.at(-1) ?? 0) < 3 && waited < 60_000; waited += 200)
       await new Promise((r) => setTimeout(r, 200));
-    for (let k = 0; k < KILLS && !exited; k++) {
+    for (let k = 0; k < KILLS && !run.exited(); k++) {
       const name = order[k] ?? (ACTORS[Math.floor(rng() * ACTORS.length)] as string);
       const pid = pids.get(name);
       if (pid !== undefined) {
@@ -116,7 +97,8 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('chaos over NATS', ()
       await new Promise((r) => setTimeout(r, KILL_EVERY_MS));
     }
 
-    const code = await exit;
+    const code = await run.exit;
+    const stderr = run.stderr();
     await watcher.bus.close();
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
     const context = `killed ${killed.join(', ')}; summary ${JSON.stringify({ ...summary, evals: undefined })}\n${stderr.slice(-4000)}`;

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
 import type { RunSummary } from '../../runtime/summary.js';
-import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
+import { runCli } from '../support/cli-run.js';
+import { noNatsHere, useNatsServer } from '../support/nats-suite.js';
 import { expectCompleteRun } from '../support/run-checks.js';
 
 /**
@@ -37,38 +37,15 @@ describe('embedded end-to-end run', () => {
   }, 300_000);
 });
 
-describe.skipIf(!natsAvailability().ok && !process.env.CI)('embedded end-to-end run with --nats', () => {
-  let server: NatsTestServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+describe.skipIf(noNatsHere)('embedded end-to-end run with --nats', () => {
+  const nats = useNatsServer();
 
   it('learns the same way with every actor in its own process over NATS JetStream', async () => {
     const out = mkdtempSync(join(tmpdir(), 'nft-e2e-nats-'));
     const config = join(out, 'run.json');
     writeFileSync(config, JSON.stringify(learningRun(out)));
-    const args = [
-      '--import',
-      'tsx',
-      'cli/main.ts',
-      'run',
-      '--nats',
-      server.url,
-      '--run-id',
-      `learn-${Date.now()}`,
-    ];
-    const child = spawn(process.execPath, [...args, '--config', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code, stderr).toBe(0);
+    const run = runCli(['run', '--nats', nats().url, '--run-id', `learn-${Date.now()}`, '--config', config]);
+    expect(await run.exit, run.stderr()).toBe(0);
     expectLearned(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary);
   }, 300_000);
 });

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../runtime/summary.js';
-import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
+import { type NatsTestServer, startNatsServer } from '../support/nats-server.js';
+import { noNatsHere } from '../support/nats-suite.js';
 import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
 
 /** Each actor in a process of its own, meeting on a real NATS server: `nft-train actor <role>`. */
-describe.skipIf(!natsAvailability().ok && !process.env.CI)('one process per actor over NATS', () => {
+describe.skipIf(noNatsHere)('one process per actor over NATS', () => {
   let server: NatsTestServer;
   const children: ChildProcess[] = [];
   beforeAll(async () => {

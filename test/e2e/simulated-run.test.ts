@@ -6,7 +6,8 @@ import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
 import { createEngines } from '../../runtime/engines.js';
 import type { RunSummary } from '../../runtime/summary.js';
-import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
+import { type NatsTestServer, startNatsServer } from '../support/nats-server.js';
+import { noNatsHere } from '../support/nats-suite.js';
 import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
 
 /** The real actors on the simulated engines: the pipeline's accounting, on either transport. */
@@ -62,8 +63,7 @@ describe('simulated run', () => {
     expect(s.steps).toBe(20);
   }, 60_000);
 
-  const nats = natsAvailability();
-  describe.skipIf(!nats.ok && !process.env.CI)('over NATS JetStream', () => {
+  describe.skipIf(noNatsHere)('over NATS JetStream', () => {
     let server: NatsTestServer;
     let transport: Bus;
     beforeAll(async () => {

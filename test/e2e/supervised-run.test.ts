@@ -1,21 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../runtime/summary.js';
-import { type NatsTestServer, natsAvailability, startNatsServer } from '../support/nats-server.js';
+import { runCli } from '../support/cli-run.js';
+import { noNatsHere, useNatsServer } from '../support/nats-suite.js';
 import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
 
 /** `nft-train run --nats`: the supervisor restarts a generator killed with SIGKILL, and nothing is lost. */
-describe.skipIf(!natsAvailability().ok && !process.env.CI)('supervised run over NATS', () => {
-  let server: NatsTestServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+describe.skipIf(noNatsHere)('supervised run over NATS', () => {
+  const nats = useNatsServer();
 
   it('survives a generator killed mid-run: restarted, every task accounted for, exit 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nft-supervised-'));
@@ -27,31 +21,30 @@ describe.skipIf(!natsAvailability().ok && !process.env.CI)('supervised run over 
         smallSimulatedRun(2, { steps: 60, ackWaitSeconds: 2, out: dir }),
       ),
     );
-    const args = [
-      '--import',
-      'tsx',
-      'cli/main.ts',
-      'run',
-      '--nats',
-      server.url,
-      '--run-id',
-      `sup-${Date.now()}`,
-    ];
-    const child = spawn(process.execPath, [...args, '--config', config, '--processes', 'generator=2'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
     let killed: number | undefined;
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      // Kill generator-0 once training is under way (the first periodic evaluation is out).
-      const pid = /started generator-0 \(pid (\d+)\)/.exec(stderr)?.[1];
-      if (killed === undefined && pid && stderr.includes('at policy version 10')) {
-        killed = Number(pid);
-        process.kill(killed, 'SIGKILL');
-      }
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const run = runCli(
+      [
+        'run',
+        '--nats',
+        nats().url,
+        '--run-id',
+        `sup-${Date.now()}`,
+        '--config',
+        config,
+        '--processes',
+        'generator=2',
+      ],
+      (_chunk, stderr) => {
+        // Kill generator-0 once training is under way (the first periodic evaluation is out).
+        const pid = /started generator-0 \(pid (\d+)\)/.exec(stderr)?.[1];
+        if (killed === undefined && pid && stderr.includes('at policy version 10')) {
+          killed = Number(pid);
+          process.kill(killed, 'SIGKILL');
+        }
+      },
+    );
+    const code = await run.exit;
+    const stderr = run.stderr();
     expect(killed, stderr).toBeDefined();
     expect(code, stderr).toBe(0);
     expect(stderr).toContain('generator-0 exited (signal SIGKILL); restarting');

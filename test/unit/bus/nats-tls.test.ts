@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsBus } from '../../../bus/nats.js';
 import { natsConnection, redactServers } from '../../../cli/nats-connection.js';
 import { ConfigError } from '../../../config/run-config.js';
-import { type NatsTestServer, natsAvailability, startNatsServer } from '../../support/nats-server.js';
+import { type NatsTestServer, startNatsServer } from '../../support/nats-server.js';
+import { noNatsHere } from '../../support/nats-suite.js';
 
 /** A certificate authority and a server certificate for 127.0.0.1, made with openssl for this test. */
 function makeCertificates(dir: string) {
@@ -68,7 +69,7 @@ const hasOpenssl = (() => {
   }
 })();
 
-describe.skipIf(!hasOpenssl || (!natsAvailability().ok && !process.env.CI))('NATS over TLS', () => {
+describe.skipIf(!hasOpenssl || noNatsHere)('NATS over TLS', () => {
   let server: NatsTestServer;
   let certs: ReturnType<typeof makeCertificates>;
   beforeAll(async () => {
