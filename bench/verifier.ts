@@ -3,10 +3,12 @@
  * Prints one JSON object last: p50/p99/max per call in milliseconds, and the agreement figures.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { verify } from '../math/index.js';
+import { sharedDataDir } from '../test/support/shared-data.js';
 import { fuzzInputs } from '../test/support/verifier-fuzz.js';
 
-const CASES = '../shared/data/verifier/public-cases.jsonl';
+const CASES = join(sharedDataDir(), 'verifier', 'public-cases.jsonl');
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;

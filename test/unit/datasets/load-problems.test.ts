@@ -1,12 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatSkip, loadProblems, type SkippedRow } from '../../../datasets/verl-rows.js';
+import { sharedDataDir } from '../../support/shared-data.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const sharedData = resolve(repoRoot, '..', 'shared', 'data');
+const sharedData = sharedDataDir();
 const tmp = mkdtempSync(join(tmpdir(), 'nft-verl-jsonl-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

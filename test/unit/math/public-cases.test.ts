@@ -3,9 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../../../math/index.js';
+import { sharedDataDir } from '../../support/shared-data.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const casesPath = resolve(here, '..', '..', '..', '..', 'shared', 'data', 'verifier', 'public-cases.jsonl');
+const casesPath = resolve(sharedDataDir(), 'verifier', 'public-cases.jsonl');
 const fixture = JSON.parse(
   readFileSync(resolve(here, '..', '..', 'fixtures', 'verifier-disagreements.json'), 'utf8'),
 ) as {

@@ -3,10 +3,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { extractAnswer, MAX_RESPONSE_CHARS, VERIFY_REASONS, verify } from '../../../math/index.js';
+import { sharedDataDir } from '../../support/shared-data.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const mathDir = resolve(repoRoot, 'math');
-const evalDir = resolve(repoRoot, '..', 'shared', 'data', 'eval');
+const evalDir = resolve(sharedDataDir(), 'eval');
 
 describe('verify (default mode)', () => {
   it.each([
