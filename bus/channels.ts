@@ -37,8 +37,13 @@ export type TopicName = keyof typeof topics;
 export type StreamMessage<S extends StreamName> = z.infer<(typeof streams)[S]>;
 export type TopicMessage<T extends TopicName> = z.infer<(typeof topics)[T]>;
 
+/** Where a run's data lives on the bus: its subjects, its state keys, its blobs. */
+export function runPrefixes(runId: string) {
+  return { subject: `nft.${runId}.`, key: `${runId}.`, blob: `${runId}/` };
+}
+
 export function streamSubject(runId: string, stream: StreamName): string {
-  return `nft.${runId}.${stream}`;
+  return `${runPrefixes(runId).subject}${stream}`;
 }
 
 export function topicSubject(runId: string, topic: TopicName): string {

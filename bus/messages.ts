@@ -109,6 +109,10 @@ export const trainedEventSchema = z.object({
   terms: z.record(z.string(), z.number()),
   gradNorm: z.number(),
   stepSeconds: z.number(),
+  /** Seconds the learner waited for this step's batch: the rollout autoscaler's starvation signal. */
+  waitSeconds: z.number().min(0).default(0),
+  /** Samples trained at each staleness (index = versions behind), for percentiles. */
+  stalenessCounts: z.array(z.number().int().min(0)).default([]),
 });
 
 /**
@@ -137,6 +141,27 @@ export const runStateSchema = z.object({
   reason: z.string().optional(),
 });
 
+/**
+ * The run's progress as the coordinator last saw it, kept in the key-value store (`<run>.progress`): what
+ * the operator shows on the TrainingRun's status and what the rollout autoscaler decides from. The two
+ * cumulative times let a reader turn two reports into the fraction of the interval between them.
+ */
+export const progressSchema = z.object({
+  phase: runStateSchema.shape.phase,
+  policyVersion: z.number().int().min(0),
+  steps: z.number().int().min(0),
+  /** Correct rate of the last trained step's samples. */
+  trainAccuracy: z.number().min(0).max(1),
+  /** 95th percentile of trained samples' staleness over the recent steps. */
+  stalenessP95: z.number().min(0),
+  /** Training tasks published and not yet taken by a generator. */
+  pendingTasks: z.number().int().min(0),
+  learnerWaitSeconds: z.number().min(0),
+  admissionBlockedSeconds: z.number().min(0),
+  /** When the coordinator wrote this, in milliseconds since the epoch. */
+  at: z.number(),
+});
+
 export type Task = z.infer<typeof taskSchema>;
 export type Rollout = z.infer<typeof rolloutSchema>;
 export type Scored = z.infer<typeof scoredSchema>;
@@ -148,3 +173,4 @@ export type DropEvent = z.infer<typeof dropEventSchema>;
 export type TrainedEvent = z.infer<typeof trainedEventSchema>;
 export type EvaluatedEvent = z.infer<typeof evaluatedEventSchema>;
 export type RunState = z.infer<typeof runStateSchema>;
+export type Progress = z.infer<typeof progressSchema>;

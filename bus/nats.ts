@@ -10,6 +10,8 @@ import {
   StorageType,
   type StoredMsg,
 } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import { connect, type Msg, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type {
   Blobs,
@@ -30,6 +32,7 @@ import {
   encodeJson,
   isTransient,
   jetStreamName,
+  kvKey,
   MSG_ID_HEADER,
   type RetryPolicy,
   retrying,
@@ -76,6 +79,8 @@ export class NatsBus implements Bus {
   private readonly connection: ConnectionWatch;
   private readonly requestTimeoutMs: number;
   private closed = false;
+  private readonly kvBucket: string;
+  private readonly blobBucket: string;
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     const nc = await connect({
@@ -117,8 +122,10 @@ export class NatsBus implements Bus {
       stopped: () => this.closed,
       connection: this.connection,
     };
-    this.kv = natsKeyValue(js, options.kvBucket ?? 'nft_state', this.retry);
-    this.blobs = natsBlobs(js, options.blobBucket ?? 'nft_blobs', this.retry);
+    this.kvBucket = options.kvBucket ?? 'nft_state';
+    this.blobBucket = options.blobBucket ?? 'nft_blobs';
+    this.kv = natsKeyValue(js, this.kvBucket, this.retry);
+    this.blobs = natsBlobs(js, this.blobBucket, this.retry);
     this.consumerContext = {
       nc,
       jsm,
@@ -214,6 +221,40 @@ export class NatsBus implements Bus {
     return () => {
       if (!sub.isClosed()) sub.unsubscribe();
     };
+  }
+
+  /**
+   * Deletes a run's data for good: every stream whose subjects start with `prefixes.subject`, the
+   * key-value entries whose keys start with `prefixes.key` and the blobs whose names start with
+   * `prefixes.blob`. Returns what it deleted.
+   */
+  async purge(prefixes: { subject: string; key: string; blob: string }) {
+    this.assertOpen();
+    const streams: string[] = [];
+    for await (const info of this.jsm.streams.list()) {
+      const subjects = info.config.subjects ?? [];
+      if (subjects.length === 0 || !subjects.every((s) => s.startsWith(prefixes.subject))) continue;
+      await this.jsm.streams.delete(info.config.name);
+      streams.push(info.config.name);
+      this.streams.delete(subjects[0] as string);
+    }
+    let keys = 0;
+    const kv = await new Kvm(this.js).open(this.kvBucket);
+    // How the prefix reads inside a longer key (a trailing dot is escaped only at the end of a key).
+    const wanted = kvKey(`${prefixes.key}_`).slice(0, -1);
+    for await (const key of await kv.keys())
+      if (key.startsWith(wanted)) {
+        await kv.purge(key);
+        keys++;
+      }
+    let blobs = 0;
+    const os = await new Objm(this.js).open(this.blobBucket);
+    for (const entry of await os.list())
+      if (entry.name.startsWith(prefixes.blob)) {
+        await os.delete(entry.name);
+        blobs++;
+      }
+    return { streams, keys, blobs };
   }
 
   async close(): Promise<void> {

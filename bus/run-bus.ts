@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Blobs, Bus, Consumer, Delivery, Headers, PublishResult, Unsubscribe } from './bus.js';
 import {
+  runPrefixes,
   type StreamMessage,
   type StreamName,
   streamSubject,
@@ -26,12 +27,14 @@ export interface TypedConsumer<S extends StreamName> {
 export class RunBus {
   /** The run's blobs (weights, checkpoints), under keys prefixed by the run id. */
   readonly blobs: Blobs;
+  private readonly prefix: ReturnType<typeof runPrefixes>;
 
   constructor(
     readonly bus: Bus,
     readonly runId: string,
   ) {
-    const key = (k: string) => `${runId}/${k}`;
+    this.prefix = runPrefixes(runId);
+    const key = (k: string) => `${this.prefix.blob}${k}`;
     this.blobs = {
       get: (k) => bus.blobs.get(key(k)),
       put: (k, bytes) => bus.blobs.put(key(k), bytes),
@@ -41,11 +44,11 @@ export class RunBus {
 
   /** Run state in the key-value store (policy version, counters, checkpoint reference). */
   getState<T>(key: string): Promise<T | undefined> {
-    return this.bus.kv.get<T>(`${this.runId}.${key}`);
+    return this.bus.kv.get<T>(`${this.prefix.key}${key}`);
   }
 
   putState(key: string, value: unknown): Promise<void> {
-    return this.bus.kv.put(`${this.runId}.${key}`, value);
+    return this.bus.kv.put(`${this.prefix.key}${key}`, value);
   }
 
   async publish<S extends StreamName>(

@@ -6,6 +6,7 @@ import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { trainTaskId } from './accounting.js';
 import { type Context, type CoordinatorInput, coordinatorMachine } from './machine.js';
 import type { ProblemSource } from './problems.js';
+import { ProgressTracker } from './progress.js';
 import { watchQueueDepths } from './queue-depths.js';
 import { type CoordinatorSnapshot, snapshotOf } from './snapshot.js';
 
@@ -30,6 +31,8 @@ export async function createCoordinator(deps: CoordinatorDeps) {
   const { bus, config, metrics, source } = deps;
   const spans = new Map<string, Span>();
   let blockedSince: number | undefined;
+  let blockedSeconds = 0;
+  const progress = new ProgressTracker();
   const endSpan = (taskId: string, outcome: string) => {
     spans.get(taskId)?.setAttribute('outcome', outcome).end();
     spans.delete(taskId);
@@ -53,7 +56,9 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     actors: {
       publishTasks: fromPromise<void, { tasks: Task[]; snapshot: CoordinatorSnapshot }>(async ({ input }) => {
         if (blockedSince !== undefined) {
-          metrics.admissionBlocked.inc((performance.now() - blockedSince) / 1000);
+          const seconds = (performance.now() - blockedSince) / 1000;
+          metrics.admissionBlocked.inc(seconds);
+          blockedSeconds += seconds;
           blockedSince = undefined;
         }
         await persist(input.snapshot);
@@ -133,6 +138,7 @@ export async function createCoordinator(deps: CoordinatorDeps) {
         if (o.type === 'trained') {
           for (const taskId of o.taskIds) endSpan(taskId, 'trained');
           send({ type: 'TRAINED', event: o });
+          progress.trained(o);
           deps.onTrained?.(o);
           return;
         }
@@ -144,7 +150,19 @@ export async function createCoordinator(deps: CoordinatorDeps) {
         }
       };
       const offs = [
-        watchQueueDepths(deps),
+        watchQueueDepths(deps, (pending) => {
+          const ctx = context();
+          const blockedNow = blockedSince === undefined ? 0 : (performance.now() - blockedSince) / 1000;
+          const report = progress.report({
+            phase: ctx.closed ? 'closed' : ctx.doneReason !== undefined ? 'done' : 'running',
+            policyVersion: ctx.version,
+            steps: ctx.stats.steps,
+            pendingTasks: pending.tasks ?? 0,
+            admissionBlockedSeconds: blockedSeconds + blockedNow,
+            at: Date.now(),
+          });
+          track(bus.putState('progress', report));
+        }),
         bus.on('policy', (e) => send({ type: 'POLICY', version: e.version })),
         bus.on('runState', (s) => {
           if (s.phase === 'done') send({ type: 'RUN_DONE', reason: s.reason ?? 'done' });

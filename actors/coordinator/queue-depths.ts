@@ -13,10 +13,14 @@ const WORK_QUEUES: [StreamName, string][] = [
 
 /**
  * Reports each queue's backlog (`nft_queue_pending{stream}`: not yet delivered plus delivered and not
- * acknowledged) every `everyMs`. The coordinator does it for the whole run: it is the one actor that
- * is always there. Returns the function that stops it.
+ * acknowledged) every `everyMs`, and hands the sample to `onSample`. The coordinator does it for the
+ * whole run: it is the one actor that is always there. Returns the function that stops it.
  */
-export function watchQueueDepths(deps: ActorDeps, everyMs = 5000): () => void {
+export function watchQueueDepths(
+  deps: ActorDeps,
+  onSample: (pending: Partial<Record<StreamName, number>>) => void = () => {},
+  everyMs = 2000,
+): () => void {
   const consumers = Promise.all(
     WORK_QUEUES.map(async ([stream, durable]) => {
       const consumer = await deps.bus.consumer(stream, consumerOptions(deps.config, durable));
@@ -24,8 +28,12 @@ export function watchQueueDepths(deps: ActorDeps, everyMs = 5000): () => void {
     }),
   );
   const sample = async () => {
-    for (const [stream, consumer] of await consumers)
-      deps.metrics.queuePending.set({ stream }, await consumer.pending());
+    const pending: Partial<Record<StreamName, number>> = {};
+    for (const [stream, consumer] of await consumers) {
+      pending[stream] = await consumer.pending();
+      deps.metrics.queuePending.set({ stream }, pending[stream]);
+    }
+    onSample(pending);
   };
   const report = () =>
     void sample().catch((err) => deps.log(`coordinator: reading queue depths failed: ${String(err)}`));

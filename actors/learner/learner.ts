@@ -143,7 +143,8 @@ export async function createLearner(deps: LearnerDeps) {
     }
 
     const { admitted, taskIds, stalenesses, duplicatesRejected, correct } = await admit(await groups);
-    metrics.learnerIdle.inc((performance.now() - idleSince) / 1000);
+    const waitSeconds = (performance.now() - idleSince) / 1000;
+    metrics.learnerIdle.inc(waitSeconds);
     const started = performance.now();
     const result =
       admitted.length > 0 ? await trainer.step({ step: batch.step, groups: admitted }) : undefined;
@@ -164,6 +165,8 @@ export async function createLearner(deps: LearnerDeps) {
       terms: result?.terms ?? {},
       gradNorm: result?.gradNorm ?? 0,
       stepSeconds: 0,
+      waitSeconds,
+      stalenessCounts: countsOf(stalenesses),
     };
     // The checkpoint comes first: whatever happens after it, a restart announces this version and outcome.
     const saved = await saveCheckpoint(
@@ -211,4 +214,13 @@ export async function createLearner(deps: LearnerDeps) {
     }),
   });
   return { machine, version: () => version, dispose: unsubscribe };
+}
+
+function countsOf(stalenesses: readonly number[]): number[] {
+  const counts: number[] = [];
+  for (const s of stalenesses) {
+    for (let i = counts.length; i <= s; i++) counts.push(0);
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return counts;
 }

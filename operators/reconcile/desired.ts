@@ -22,7 +22,24 @@ export interface DesiredOptions {
   image: string;
   /** Rollout workers to run now, within the spec's min and max. */
   rolloutReplicas: number;
+  /**
+   * Every workload at zero replicas (a deleted or finished run): each pod gets SIGTERM and drains,
+   * and the ScaledObject goes so that KEDA does not scale the workers back up.
+   */
+  drain?: boolean;
 }
+
+/** The kinds a run may own: what the operator lists to delete the ones a run no longer needs. */
+export const OWNED_KINDS = [
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject' },
+] as const;
+
+export const runLabel = 'nft.dev/run';
 
 export class UnsupportedRunError extends Error {
   override name = 'UnsupportedRunError';
@@ -73,7 +90,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
   const labels = (role?: string) => ({
     'app.kubernetes.io/part-of': 'nft-train',
     'app.kubernetes.io/managed-by': 'nft-train-operator',
-    'nft.dev/run': name,
+    [runLabel]: name,
     ...(role ? { 'nft.dev/role': role } : {}),
   });
   const meta = (objName: string, role?: string) => ({
@@ -82,11 +99,11 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     labels: labels(role),
     ownerReferences: [owner],
   });
-  const replicas = Math.min(
-    spec.rollout.maxReplicas,
-    Math.max(spec.rollout.minReplicas, opts.rolloutReplicas),
-  );
-  const keda = spec.rollout.autoscaling.engine === 'keda';
+  const replicas = opts.drain
+    ? 0
+    : Math.min(spec.rollout.maxReplicas, Math.max(spec.rollout.minReplicas, opts.rolloutReplicas));
+  const keda = spec.rollout.autoscaling.engine === 'keda' && !opts.drain;
+  const one = opts.drain ? 0 : 1;
 
   const natsEnv = [
     { name: 'NATS_URL', value: spec.nats.url },
@@ -147,7 +164,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     kind: 'Deployment',
     metadata: meta(`${name}-${role}`, role),
     spec: {
-      replicas: 1,
+      replicas: one,
       strategy: { type: 'Recreate' },
       selector: { matchLabels: labels(role) },
       template: podTemplate(role, [], gpus),
@@ -192,7 +209,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     singleton('coordinator'),
     singleton('buffer'),
     singleton('learner', spec.learner.gpusPerNode),
-    replicated('verifier', spec.verifier.replicas),
+    replicated('verifier', opts.drain ? 0 : spec.verifier.replicas),
     headless('verifier'),
     replicated(
       'generator',

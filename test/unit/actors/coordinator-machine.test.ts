@@ -278,5 +278,7 @@ function trained(step: number, taskIds: string[]) {
     terms: {},
     gradNorm: 0,
     stepSeconds: 0.1,
+    waitSeconds: 0,
+    stalenessCounts: [],
   };
 }
