@@ -64,6 +64,8 @@ export interface NatsBusOptions {
   retryLimitMs?: number;
   kvBucket?: string;
   blobBucket?: string;
+  /** Wait for a server that is down at connect time (default), or fail at once (the operator reports it). */
+  waitOnFirstConnect?: boolean;
 }
 
 const DEDUPE_WINDOW_MS = 120_000;
@@ -92,7 +94,7 @@ export class NatsBus implements Bus {
       ...(options.tls ? { tls: options.tls } : {}),
       maxReconnectAttempts: -1,
       // A process (re)started while the server is away waits for it, as it would after a disconnect.
-      waitOnFirstConnect: true,
+      waitOnFirstConnect: options.waitOnFirstConnect ?? true,
       reconnectTimeWait: options.reconnectWaitMs ?? 500,
     });
     try {

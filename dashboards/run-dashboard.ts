@@ -117,7 +117,7 @@ export function runDashboard() {
       panel(
         'Rollout workers and admission control',
         [
-          { expr: n('rolloutWorkers'), legend: 'rollout workers' },
+          { expr: `sum(${n('rolloutWorkers')})`, legend: 'rollout workers' },
           { expr: `rate(${n('admissionBlocked')}[$__rate_interval])`, legend: 'fraction of time held back' },
         ],
         { x: 12, y: 16 },

@@ -63,7 +63,6 @@ export async function runEmbedded(
     const replicas = role === 'generator' ? config.generators : role === 'verifier' ? config.verifiers : 1;
     for (let i = 0; i < replicas; i++) workers.push(await startWorker(role, i, deps, engines));
   }
-  metrics.rolloutWorkers.set(config.generators);
   const coord = await startCoordinator(deps('coordinator'), source, (e) => observer.onStep?.(e, wall()));
 
   try {

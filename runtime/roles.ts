@@ -60,7 +60,10 @@ export async function startWorker(
     const policy = await engines.policy(deriveSeed(d.config.seed, name));
     const generator = await createGenerator({ ...d, policy });
     machine = generator.machine;
+    // Each generator counts itself, so the sum over processes (or pods) is the number of rollout workers.
+    d.metrics.rolloutWorkers.inc();
     dispose = () => {
+      d.metrics.rolloutWorkers.dec();
       generator.dispose();
       policy.dispose();
     };

@@ -103,7 +103,11 @@ export function createMetrics(registry = new Registry()) {
       help: 'Time the coordinator held tasks back to respect the staleness bound',
       ...r,
     }),
-    rolloutWorkers: new Gauge({ name: 'nft_rollout_workers', help: 'Generators running', ...r }),
+    rolloutWorkers: new Gauge({
+      name: 'nft_rollout_workers',
+      help: 'Generators running in this process (sum over processes: the rollout workers)',
+      ...r,
+    }),
     samplesTrained: new Counter({
       name: 'nft_samples_trained_total',
       help: 'Responses used in optimisation steps',
@@ -113,3 +117,25 @@ export function createMetrics(registry = new Registry()) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The operator's own metrics: its reconcile passes, and the rollout workers it asks for per run. */
+export function createOperatorMetrics(registry = new Registry()) {
+  const r = { registers: [registry] };
+  return {
+    registry,
+    reconciles: new Counter({
+      name: 'nft_operator_reconciles_total',
+      help: 'Reconcile passes over TrainingRuns, by result',
+      labelNames: ['result'],
+      ...r,
+    }),
+    rolloutReplicas: new Gauge({
+      name: 'nft_operator_rollout_replicas',
+      help: 'Rollout workers the operator set for a run',
+      labelNames: ['run'],
+      ...r,
+    }),
+  };
+}
+
+export type OperatorMetrics = ReturnType<typeof createOperatorMetrics>;

@@ -1,5 +1,5 @@
-import type { Informer } from '@kubernetes/client-node';
-import type { RunResource } from '../kube/client.js';
+import type { Informer, KubernetesObject } from '@kubernetes/client-node';
+import type { OperatorMetrics } from '../../telemetry/metrics.js';
 import { type ReconcileDeps, type ReconcileResult, reconcileRun } from './reconcile.js';
 
 /**
@@ -15,6 +15,7 @@ export interface ControllerOptions extends ReconcileDeps {
   namespace?: string;
   /** Wait before a failed watch is started again. */
   rewatchMs?: number;
+  metrics?: OperatorMetrics;
 }
 
 const BACKOFF_MIN_MS = 500;
@@ -24,7 +25,7 @@ export class Controller {
   private readonly queue = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly failures = new Map<string, number>();
-  private informer?: Informer<RunResource>;
+  private informer?: Informer<KubernetesObject>;
   private wake?: () => void;
   private stopped = false;
   private loop?: Promise<void>;
@@ -35,7 +36,8 @@ export class Controller {
 
   async start(): Promise<void> {
     this.informer = this.opts.kube.runInformer(this.opts.namespace);
-    const enqueue = (run: RunResource) => this.enqueue(`${run.metadata.namespace}/${run.metadata.name}`);
+    const enqueue = (run: KubernetesObject) =>
+      this.enqueue(`${run.metadata?.namespace}/${run.metadata?.name}`);
     this.informer.on('add', enqueue);
     this.informer.on('update', enqueue);
     this.informer.on('delete', enqueue);
@@ -93,7 +95,11 @@ export class Controller {
       try {
         result = await reconcileRun(this.opts, namespace, name);
         this.failures.delete(key);
+        this.opts.metrics?.reconciles.inc({ result: 'ok' });
+        if (result.rolloutReplicas !== undefined)
+          this.opts.metrics?.rolloutReplicas.set({ run: key }, result.rolloutReplicas);
       } catch (err) {
+        this.opts.metrics?.reconciles.inc({ result: 'error' });
         const n = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, n);
         const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (n - 1));

@@ -35,9 +35,13 @@ export interface ReconcileDeps {
 export interface ReconcileResult {
   /** Reconcile again after this long even if nothing changes (progress and autoscaling are polled). */
   requeueAfterMs?: number;
+  /** The rollout workers this pass set, when it set them. */
+  rolloutReplicas?: number;
 }
 
 const POLL_MS = 5_000;
+/** A run's NATS server that does not answer within this is reported as unavailable, not waited for. */
+const NATS_TIMEOUT_MS = 5_000;
 const DRAIN_POLL_MS = 2_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 180_000;
 
@@ -90,7 +94,7 @@ export async function reconcileRun(
   let progress: Progress | undefined;
   let progressError: string | undefined;
   try {
-    progress = await deps.data.progress(name, spec.nats.url);
+    progress = await withinMs(deps.data.progress(name, spec.nats.url), NATS_TIMEOUT_MS, 'no answer');
   } catch (err) {
     progressError = `reading the run's progress from ${spec.nats.url}: ${(err as Error).message}`;
   }
@@ -120,16 +124,17 @@ export async function reconcileRun(
 
   const workloads = await workloadStates(deps, run, wanted);
   const generators = workloads.find((w) => w.name === `${name}-generator`);
+  const rolloutReplicas = keda ? (generators?.replicas ?? 0) : finished ? 0 : decision.replicas;
   await writeStatus(deps, run, {
     generation,
     deleting: false,
     ...(progress ? { progress } : {}),
     ...(progressError ? { progressError } : {}),
     workloads,
-    rolloutReplicas: keda ? (generators?.replicas ?? 0) : finished ? 0 : decision.replicas,
+    rolloutReplicas,
     scalingReason: keda ? 'KEDA ScaledObject' : decision.reason,
   });
-  return finished ? {} : { requeueAfterMs: POLL_MS };
+  return finished ? { rolloutReplicas } : { requeueAfterMs: POLL_MS, rolloutReplicas };
 }
 
 async function finalize(
@@ -138,6 +143,10 @@ async function finalize(
   spec: TrainingRunSpec | undefined,
 ): Promise<ReconcileResult> {
   const key = `${run.metadata.namespace}/${run.metadata.name}`;
+  const since = Date.parse(run.metadata.deletionTimestamp ?? '');
+  const pastDeadline = (times: number) =>
+    (deps.now?.() ?? new Date()).getTime() - since >
+    times * (deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
   if (spec) {
     const drained = desiredObjects(run, { image: deps.image, rolloutReplicas: 0, drain: true });
     for (const obj of drained) await deps.kube.apply(obj as KubernetesObject);
@@ -158,10 +167,22 @@ async function finalize(
     }
     if (left.length > 0)
       deps.log(`${key}: drain deadline passed with ${left.map((w) => w.name).join(', ')} still running`);
-    const removed = await deps.data.remove(run.metadata.name, spec.nats.url);
-    deps.log(
-      `${key}: deleted NATS data: ${removed.streams.length} streams, ${removed.keys} keys, ${removed.blobs} blobs`,
-    );
+    try {
+      const removed = await withinMs(
+        deps.data.remove(run.metadata.name, spec.nats.url),
+        NATS_TIMEOUT_MS,
+        'no answer',
+      );
+      deps.log(
+        `${key}: deleted NATS data: ${removed.streams.length} streams, ${removed.keys} keys, ${removed.blobs} blobs`,
+      );
+    } catch (err) {
+      // A server that stays unreachable must not keep the run from ever being deleted.
+      if (!pastDeadline(2)) throw err;
+      deps.log(
+        `${key}: could not delete the run's NATS data, letting the run go anyway: ${(err as Error).message}`,
+      );
+    }
   }
   await withConflictRetry(deps, run, (r) => ({
     ...r,
@@ -252,4 +273,12 @@ async function withConflictRetry(
       current = fresh;
     }
   }
+}
+
+function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

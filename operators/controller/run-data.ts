@@ -34,7 +34,7 @@ export class NatsRunData implements RunData {
   async close(): Promise<void> {
     const buses = [...this.buses.values()];
     this.buses.clear();
-    await Promise.all(buses.map(async (b) => (await b).close().catch(() => {})));
+    await Promise.all(buses.map((b) => b.then((bus) => bus.close()).catch(() => {})));
   }
 
   private bus(url: string): Promise<NatsBus> {
@@ -46,6 +46,7 @@ export class NatsRunData implements RunData {
         name: 'nft-train-operator',
         // The operator must not hang on an unreachable server: it reports it on the status and retries.
         retryLimitMs: 5_000,
+        waitOnFirstConnect: false,
       });
       bus.catch(() => this.buses.delete(url));
       this.buses.set(url, bus);

@@ -152,7 +152,7 @@ export class KubeClient {
   }
 
   /** Watches TrainingRuns in one namespace, or in all of them. */
-  runInformer(namespace?: string): Informer<RunResource> {
+  runInformer(namespace?: string): Informer<KubernetesObject> {
     const path = namespace
       ? `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`
       : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
@@ -165,6 +165,6 @@ export class KubeClient {
             namespace,
           })
         : this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL });
-    return makeInformer<RunResource>(this.kc, path, list);
+    return makeInformer<KubernetesObject>(this.kc, path, list);
   }
 }

@@ -78,8 +78,8 @@ describe.skipIf(!bin)('Helm chart', () => {
       ],
     ],
     [
-      'an existing NATS secret and two operator replicas',
-      ['nats.auth.existingSecret=my-nats', 'operator.replicas=2'],
+      'an existing NATS secret and the operator paused',
+      ['nats.auth.existingSecret=my-nats', 'operator.replicas=0'],
     ],
   ])('renders valid objects with %s', (_what, sets) => {
     const docs = render(sets);
@@ -138,7 +138,7 @@ describe.skipIf(!bin)('Helm chart', () => {
   });
 
   it.each([
-    ['operator.replicas=0', /operator.replicas: Must be greater than or equal to 1/],
+    ['operator.replicas=2', /operator.replicas: Must be less than or equal to 1/],
     ['image.pullPolicy=Sometimes', /image.pullPolicy/],
     ['nats.enabled=false', /externalNats.url/],
     ['nats.jetstream.storageSize=lots', /nats.jetstream.storageSize/],
