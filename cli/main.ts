@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<Command>> = {
   verify: async () =>
     import('./verify-command.js').then((m) => ({ run: m.verifyCommand, help: m.verifyHelp })),
   actor: async () => import('./actor-command.js').then((m) => ({ run: m.actorCommand, help: m.actorHelp })),
+  'serve-policy': async () =>
+    import('./serve-policy-command.js').then((m) => ({ run: m.servePolicyCommand, help: m.servePolicyHelp })),
   operator: async () =>
     import('./operator-command.js').then((m) => ({ run: m.operatorCommand, help: m.operatorHelp })),
 };
@@ -34,6 +36,7 @@ Commands:
   compare    run several objectives over seeds; write an accuracy plot and a table
   verify     check answers with the math verifier (one pair, or a JSONL file)
   actor      run one actor of a run as its own process, over NATS JetStream
+  serve-policy  the embedded policy behind an OpenAI-compatible HTTP API (for --engine openai)
   operator   the Kubernetes operator: reconcile TrainingRun resources into pods, scale rollout workers
 
 Run 'nft-train <command> --help' for a command's options.`;

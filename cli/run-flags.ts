@@ -17,7 +17,18 @@ interface RunFlag {
 export const runFlags: RunFlag[] = [
   { flag: 'objective', path: 'objective.name', type: 'string', help: 'nft | rft | dapo | grpo | drgrpo' },
   { flag: 'run-id', path: 'runId', type: 'string', help: 'run id: prefix of its subjects and state' },
-  { flag: 'engine', path: 'engine', type: 'string', help: 'embedded (learns) | simulated (timing only)' },
+  {
+    flag: 'engine',
+    path: 'engine',
+    type: 'string',
+    help: 'embedded (learns) | simulated (timing only) | openai',
+  },
+  {
+    flag: 'url',
+    path: 'openai.url',
+    type: 'string',
+    help: 'OpenAI-compatible server for --engine openai',
+  },
   { flag: 'steps', path: 'steps', type: 'integer', help: 'optimisation steps' },
   { flag: 'seed', path: 'seed', type: 'integer', help: 'seed of the run: data order, sampling' },
   { flag: 'max-staleness', path: 'maxStaleness', type: 'integer', help: 'admission bound; 0 is on-policy' },
@@ -79,7 +90,7 @@ export function runFlagHelp(): string {
   return runFlags
     .map((f) => {
       const name = `  --${f.flag} ${f.type === 'string' ? 'VALUE' : 'N'}`.padEnd(26);
-      return `${name}${f.help.padEnd(50)} (default ${String(valueAt(f.path))})`;
+      return `${name}${f.help.padEnd(50)} (default ${String(valueAt(f.path) ?? 'none')})`;
     })
     .join('\n');
 }

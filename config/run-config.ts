@@ -98,6 +98,35 @@ export const simulatedSchema = z
   })
   .strict();
 
+/**
+ * The OpenAI-compatible inference server (`engine: openai`): vLLM, SGLang or `nft-train serve-policy`.
+ * Generators sample through it and hand it each new policy version (`/update_weights_from_disk`); the
+ * learner trains with the embedded trainer.
+ */
+export const openaiSchema = z
+  .object({
+    /** Base URL without /v1, e.g. http://127.0.0.1:8000; required with `engine: openai`. */
+    url: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+/, 'expected http://HOST:PORT')
+      .optional(),
+    /** Served model name; default: the first of the server's `GET /v1/models`. */
+    model: z.string().min(1).optional(),
+    /** `completions` sends prompts as they are; `chat` applies the server's chat template. */
+    api: z.enum(['completions', 'chat']).default('completions'),
+    /** Limit of one request, connection to last byte. */
+    timeoutMs: z.number().int().positive().default(120_000),
+    /** Retries of a request after a connection error, a timeout, 5xx or 429 (exponential backoff, jitter). */
+    retries: z.number().int().min(0).default(6),
+    /** Requests in flight at once per generator. */
+    concurrency: z.number().int().positive().default(8),
+    /** Prompts per /v1/completions request (the server batches them). */
+    promptsPerRequest: z.number().int().positive().default(16),
+    /** Where weights from the bus are written for the server to load: a directory both can read. */
+    weightsDir: z.string().min(1).default('.cache/openai-weights'),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     runId: z
@@ -105,9 +134,13 @@ export const runConfigSchema = z
       .regex(/^[a-z0-9][a-z0-9-]*$/)
       .default('local'),
     seed: z.number().int().min(0).default(1),
-    /** `embedded`: the tiny transformer that really learns; `simulated`: timing only, at cluster scale. */
-    engine: z.enum(['embedded', 'simulated']).default('embedded'),
+    /**
+     * `embedded`: the tiny transformer that really learns; `simulated`: timing only, at cluster scale;
+     * `openai`: generators sample from an OpenAI-compatible server (see `openai`).
+     */
+    engine: z.enum(['embedded', 'simulated', 'openai']).default('embedded'),
     simulated: simulatedSchema.default(() => simulatedSchema.parse({})),
+    openai: openaiSchema.default(() => openaiSchema.parse({})),
     steps: z.number().int().positive().default(1000),
     groupSize: z.number().int().min(2).default(8),
     /**
@@ -166,6 +199,7 @@ export type ObjectiveConfig = z.infer<typeof objectiveSchema>;
 export type ArithmeticConfig = z.infer<typeof arithmeticSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type SimulatedConfig = z.infer<typeof simulatedSchema>;
+export type OpenAIConfig = z.infer<typeof openaiSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -174,7 +208,13 @@ export class ConfigError extends Error {
 /** Validates raw input; errors name the field, the value and what would fix it. */
 export function parseRunConfig(input: unknown, origin = 'config'): RunConfig {
   const result = runConfigSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    if (result.data.engine === 'openai' && !result.data.openai.url)
+      throw new ConfigError(
+        `invalid ${origin}:\n  openai.url: required when engine is openai: give --url http://HOST:PORT (the inference server, without /v1) or openai.url in the config file`,
+      );
+    return result.data;
+  }
   const lines = result.error.issues.map((issue) => {
     const field = issue.path.join('.') || '(root)';
     const value = valueAt(input, issue.path);

@@ -13,7 +13,10 @@ export interface RunEngines {
   dispose: () => void;
 }
 
-/** The engines `config.engine` names: the embedded transformer, or the simulated timing engines. */
+/**
+ * The engines `config.engine` names: the embedded transformer, the simulated timing engines, or an
+ * OpenAI-compatible inference server for the generators.
+ */
 export async function createEngines(
   config: RunConfig,
   blobs: Blobs,
@@ -23,6 +26,10 @@ export async function createEngines(
     // Loaded only here: TensorFlow.js takes most of a second to load, and simulated runs never use it.
     const { createEmbeddedEngines } = await import('./embedded-engines.js');
     return createEmbeddedEngines(config, blobs, log);
+  }
+  if (config.engine === 'openai') {
+    const { createOpenAIEngines } = await import('./openai-engines.js');
+    return createOpenAIEngines(config, blobs, log);
   }
   const timing = config.simulated;
   const { start, perVersion, max } = timing.correctRate;
