@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
     import('./compare-command.js').then((m) => ({ run: m.compareCommand, help: m.compareHelp })),
   verify: async () =>
     import('./verify-command.js').then((m) => ({ run: m.verifyCommand, help: m.verifyHelp })),
+  eval: async () => import('./eval-command.js').then((m) => ({ run: m.evalCommand, help: m.evalHelp })),
   actor: async () => import('./actor-command.js').then((m) => ({ run: m.actorCommand, help: m.actorHelp })),
   'serve-policy': async () =>
     import('./serve-policy-command.js').then((m) => ({ run: m.servePolicyCommand, help: m.servePolicyHelp })),
@@ -35,6 +36,7 @@ Commands:
   pretrain   build the mediocre base checkpoint the embedded run starts from
   compare    run several objectives over seeds; write an accuracy plot and a table
   verify     check answers with the math verifier (one pair, or a JSONL file)
+  eval       avg@k and pass@k of a policy on math benchmarks (AIME, AMC, MATH500, …)
   actor      run one actor of a run as its own process, over NATS JetStream
   serve-policy  the embedded policy behind an OpenAI-compatible HTTP API (for --engine openai)
   operator   the Kubernetes operator: reconcile TrainingRun resources into pods, scale rollout workers
