@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Limiter } from './limiter.js';
 
 /**
@@ -73,6 +74,8 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.limiter = new Limiter(options.concurrency);
+    // Every request and backoff in flight listens for close(): many at once are expected.
+    setMaxListeners(0, this.closed.signal);
   }
 
   url(path: string): string {

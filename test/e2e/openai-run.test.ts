@@ -1,0 +1,146 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RetriesExhaustedError } from '../../engines/openai/http.js';
+import { OpenAIPolicy } from '../../engines/openai/policy.js';
+import type { RunSummary } from '../../runtime/summary.js';
+import { runCli } from '../support/cli-run.js';
+import { expectCompleteRun } from '../support/run-checks.js';
+
+/**
+ * `nft-train serve-policy` as its own process: the OpenAI policy engine rides out the server being
+ * killed and started again mid-run, says so clearly when it does not come back, and a whole training
+ * run goes through it with `nft-train run --engine openai --url`.
+ */
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  exit: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
+});
+
+/** Starts serve-policy on `port` and resolves once it prints the URL it listens on. */
+function servePolicy(port: number): Promise<Served> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'cli/main.ts', 'serve-policy', '--port', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.add(child);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      const url = /on (http:\/\/\S+)/.exec(stdout)?.[1];
+      if (url) resolve({ child, url, exit });
+    });
+    void exit.then((code) => reject(new Error(`serve-policy exited ${code} before listening: ${stderr}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+const params = { n: 4, temperature: 1, topP: 1, maxTokens: 6 };
+const prompts = Array.from({ length: 8 }, (_, i) => `${10 + i}+${20 + i}=`);
+
+describe('OpenAI policy engine against a serve-policy process', () => {
+  it('rides out a server killed mid-request and started again on the same port', async () => {
+    const port = await freePort();
+    let served = await servePolicy(port);
+    const policy = new OpenAIPolicy({
+      url: served.url,
+      promptsPerRequest: 1,
+      retries: 8,
+      retryBaseDelayMs: 200,
+      retryMaxDelayMs: 2000,
+    });
+    try {
+      await policy.generate(prompts, params);
+      // Requests in flight when the server dies; a new one takes its port a little later.
+      const inFlight = Promise.all(Array.from({ length: 4 }, () => policy.generate(prompts, params)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      served.child.kill('SIGKILL');
+      await served.exit;
+      served = await servePolicy(port);
+      const results = await inFlight;
+      for (const generations of results) {
+        expect(generations).toHaveLength(prompts.length);
+        for (const g of generations) expect(g.samples).toHaveLength(4);
+      }
+      expect(policy.retries).toBeGreaterThan(0);
+
+      // SIGTERM: the server finishes what it has and exits 143; with no server, the budget runs out.
+      served.child.kill('SIGTERM');
+      expect(await served.exit).toBe(143);
+      const short = new OpenAIPolicy({
+        url: served.url,
+        retries: 2,
+        retryBaseDelayMs: 20,
+        model: 'nft-embedded',
+      });
+      const failure = await short.generate(prompts, params).catch((e: unknown) => e);
+      short.dispose();
+      expect(failure).toBeInstanceOf(RetriesExhaustedError);
+      expect(String(failure)).toMatch(/failed 3 times \(retries exhausted.*ECONNREFUSED/);
+    } finally {
+      policy.dispose();
+    }
+  }, 120_000);
+
+  it('trains through the real actors with nft-train run --engine openai --url', async () => {
+    const served = await servePolicy(0);
+    const out = mkdtempSync(join(tmpdir(), 'nft-e2e-openai-'));
+    const config = join(out, 'run.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        steps: 3,
+        promptsPerStep: 4,
+        eval: { everySteps: 3, targetAccuracy: 1 },
+        openai: { weightsDir: join(out, 'weights') },
+      }),
+    );
+    const run = runCli([
+      'run',
+      '--engine',
+      'openai',
+      '--url',
+      served.url,
+      '--config',
+      config,
+      '--out',
+      out,
+      '--no-metrics',
+    ]);
+    expect(await run.exit, run.stderr()).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
+    expectCompleteRun(summary, { steps: 3, evalVersions: [0, 3], maxStaleness: 1 });
+    expect(summary.groupsTrained).toBeGreaterThan(0);
+    // The server ends up serving the last version the learner published.
+    const info = (await (await fetch(`${served.url}/get_model_info`)).json()) as { weight_version: string };
+    expect(Number(info.weight_version)).toBeGreaterThanOrEqual(2);
+  }, 300_000);
+});
