@@ -1,0 +1,126 @@
+import os
+import tempfile
+import unittest
+
+import torch
+
+from nft_torch import safetensors_io
+from nft_torch.trainer import Trainer
+from nft_torch.tiny_model import TinyCausalLM
+from tests.fixtures import ARCH, OBJECTIVE, OPTIMIZER, fixed_batch
+
+
+def make_trainer(**kw):
+    spec = {"kind": "embedded", "arch": ARCH, **kw.pop("model", {})}
+    return Trainer(spec, kw.pop("objective", OBJECTIVE), OPTIMIZER, seed=1, device="cpu", **kw)
+
+
+def params(t):
+    return {k: v.detach().clone() for k, v in t.model.state_dict().items()}
+
+
+class TrainerSteps(unittest.TestCase):
+    def test_recompute_starts_every_step_on_policy(self):
+        for objective in ("nft", "grpo", "dapo"):
+            with self.subTest(objective):
+                t = make_trainer(objective={"name": objective}, old_logprobs="recompute")
+                for _ in range(3):
+                    m = t.step(fixed_batch())
+                    if objective == "nft":  # R = 1: both NFT terms are −log 1 = 0
+                        self.assertAlmostEqual(m["loss"], 0.0, places=5)
+                    self.assertAlmostEqual(m["terms"]["ratioMean"], 1.0, places=6)
+                    self.assertGreater(m["gradNorm"], 0)
+
+    def test_nft_loss_falls_on_a_fixed_batch(self):
+        t = make_trainer()
+        first = t.step(fixed_batch())
+        for _ in range(8):
+            last = t.step(fixed_batch())
+        self.assertLess(last["loss"], first["loss"] - 1e-3, (first, last))
+        self.assertGreater(first["gradNorm"], 0)
+        self.assertEqual(first["samples"], 12)
+        self.assertEqual(first["tokens"], fixed_batch().tokens)
+        self.assertEqual(set(first["terms"]), {"positive", "negative", "ratioMean", "ratioMax", "clipFraction"})
+
+    def test_micro_batches_give_the_same_step(self):
+        a = make_trainer()
+        b = make_trainer(micro_batch_tokens=20)
+        ma, mb = a.step(fixed_batch()), b.step(fixed_batch())
+        self.assertAlmostEqual(ma["loss"], mb["loss"], places=6)
+        self.assertAlmostEqual(ma["gradNorm"], mb["gradNorm"], places=5)
+        # Gradients, not weights: Adam's first update is ~lr·sign(g), which amplifies rounding on g ≈ 0.
+        for (k, pa), (_, pb) in zip(a.model.named_parameters(), b.model.named_parameters()):
+            self.assertTrue(torch.allclose(pa.grad, pb.grad, atol=1e-7), k)
+
+    def test_gradient_checkpointing_gives_the_same_step(self):
+        a = make_trainer()
+        b = make_trainer(gradient_checkpointing=True)
+        ma, mb = a.step(fixed_batch()), b.step(fixed_batch())
+        self.assertAlmostEqual(ma["loss"], mb["loss"], places=6)
+        self.assertAlmostEqual(ma["gradNorm"], mb["gradNorm"], places=5)
+
+    def test_temperature_scales_logits(self):
+        t = make_trainer(temperature=0.5)
+        lp = t.logprobs(fixed_batch())
+        m = t.base
+        b = fixed_batch()
+        seq = [1] + b.prompts[0] + b.responses[0]
+        logits = m(torch.tensor([seq[:-1]]))[0] / 0.5
+        want = torch.log_softmax(logits, -1)[torch.arange(len(seq) - 1), torch.tensor(seq[1:])]
+        self.assertTrue(torch.allclose(lp[0], want[len(b.prompts[0]) :], atol=1e-6))
+
+
+class Checkpoints(unittest.TestCase):
+    def test_save_restore_is_bit_exact(self):
+        with tempfile.TemporaryDirectory() as d:
+            a = make_trainer()
+            a.step(fixed_batch(1))
+            path = os.path.join(d, "ckpt.safetensors")
+            a.save(path)
+            a.step(fixed_batch(2))
+            after_a = params(a)
+
+            b = make_trainer()
+            self.assertEqual(b.restore(path), 1)
+            path2 = os.path.join(d, "again.safetensors")
+            b.save(path2)
+            with open(path, "rb") as f1, open(path2, "rb") as f2:
+                self.assertEqual(f1.read(), f2.read())
+            b.step(fixed_batch(2))
+            self.assertEqual(b.steps, 2)
+            for k, v in params(b).items():
+                self.assertTrue(torch.equal(v, after_a[k]), k)
+
+    def test_restore_rejects_another_architecture(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "ckpt.safetensors")
+            make_trainer().save(path)
+            other = Trainer({"kind": "embedded", "arch": {**ARCH, "dModel": 8}}, OBJECTIVE, OPTIMIZER, device="cpu")
+            with self.assertRaisesRegex(ValueError, "checkpoint is for model"):
+                other.restore(path)
+
+    def test_export_writes_embedded_weights(self):
+        with tempfile.TemporaryDirectory() as d:
+            t = make_trainer()
+            t.step(fixed_batch())
+            out = t.export(3, os.path.join(d, "v3"))
+            tensors, meta = safetensors_io.read(os.path.join(out, "model.safetensors"))
+            self.assertEqual(meta["format"], "nft-embedded-weights/1")
+            self.assertIn("h1.attn.q.w", tensors)
+            self.assertEqual(list(tensors["head.w"].shape), [16, 23])
+            m = TinyCausalLM(ARCH, seed=9)
+            m.load_embedded_state(tensors)
+            self.assertTrue(torch.equal(m.head.w, t.base.head.w))
+            self.assertTrue(os.path.isfile(os.path.join(out, "config.json")))
+
+    def test_init_from_embedded_weights(self):
+        with tempfile.TemporaryDirectory() as d:
+            src = TinyCausalLM(ARCH, seed=5)
+            path = os.path.join(d, "base.safetensors")
+            safetensors_io.write(path, src.embedded_state(), {"format": "nft-embedded-weights/1"})
+            t = make_trainer(model={"weights": path})
+            self.assertTrue(torch.equal(t.base.tokEmb, src.tokEmb))
+
+
+if __name__ == "__main__":
+    unittest.main()
