@@ -73,7 +73,7 @@ export const OPENAI_DEFAULTS: Defaults = {
   timeoutMs: 120_000,
   retries: 6,
   retryBaseDelayMs: 250,
-  retryMaxDelayMs: 10_000,
+  retryMaxDelayMs: 30_000,
   concurrency: 8,
   promptsPerRequest: 16,
   weightsDir: '.cache/openai-weights',

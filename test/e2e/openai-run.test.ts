@@ -73,20 +73,23 @@ describe('OpenAI policy engine against a serve-policy process', () => {
     const policy = new OpenAIPolicy({
       url: served.url,
       promptsPerRequest: 1,
-      retries: 8,
+      // Enough to cover a restart on a loaded machine (tsx, TensorFlow.js and the base checkpoint).
+      retries: 12,
       retryBaseDelayMs: 200,
-      retryMaxDelayMs: 2000,
+      retryMaxDelayMs: 3000,
     });
     try {
       await policy.generate(prompts, params);
       // Requests in flight when the server dies; a new one takes its port a little later.
-      const inFlight = Promise.all(Array.from({ length: 4 }, () => policy.generate(prompts, params)));
+      const inFlight = Promise.allSettled(Array.from({ length: 4 }, () => policy.generate(prompts, params)));
       await new Promise((resolve) => setTimeout(resolve, 20));
       served.child.kill('SIGKILL');
       await served.exit;
       served = await servePolicy(port);
       const results = await inFlight;
-      for (const generations of results) {
+      for (const result of results) {
+        if (result.status === 'rejected') throw result.reason;
+        const generations = result.value;
         expect(generations).toHaveLength(prompts.length);
         for (const g of generations) expect(g.samples).toHaveLength(4);
       }
