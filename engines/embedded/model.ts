@@ -51,7 +51,7 @@ interface LayerOps {
 const TRAINING_OPS: LayerOps = { dense, layerNorm };
 const INFERENCE_OPS: LayerOps = { dense: denseInference, layerNorm: layerNormInference };
 
-const WEIGHTS_FORMAT = 'nft-embedded-weights/1';
+export const WEIGHTS_FORMAT = 'nft-embedded-weights/1';
 
 /**
  * One-hot rows as float32. wasm's OneHot kernel writes integer bits whatever the requested dtype
