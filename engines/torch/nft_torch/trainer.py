@@ -51,7 +51,8 @@ class Trainer:
         self.base = module
         self.model = self._shard(module) if self.world > 1 else module
         self.model.train()
-        self.param_names = [n for n, _ in self.model.named_parameters()]
+        # Names as in the unwrapped model (FSDP prefixes its wrappers' attribute names).
+        self.param_names = [n.replace("_fsdp_wrapped_module.", "") for n, _ in self.model.named_parameters()]
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
             lr=float(optimizer["learningRate"]),
