@@ -165,11 +165,20 @@ export const runConfigSchema = z
     eval: z
       .object({
         everySteps: z.number().int().min(0).default(20),
-        /** Stop early once held-out accuracy reaches this (1 disables). */
+        /** Stop early once held-out accuracy reaches this (1 disables); it is read on the first dataset evaluated. */
         targetAccuracy: z.number().min(0).max(1).default(0.9),
+        /**
+         * Benchmark files (JSONL, the formats `nft-train eval` reads) evaluated every `everySteps` besides
+         * the training data's held-out split: one greedy answer per problem, reported per dataset.
+         */
+        datasets: z.array(z.string().min(1)).default([]),
+        /** How their problems are put to the policy: `dapo`, `boxed`, or a template file with {problem}. */
+        template: z.string().min(1).default('dapo'),
+        /** Only the first `limit` problems of each file (an evaluation round stays affordable). */
+        limit: z.number().int().positive().optional(),
       })
       .strict()
-      .default(() => ({ everySteps: 20, targetAccuracy: 0.9 })),
+      .default(() => ({ everySteps: 20, targetAccuracy: 0.9, datasets: [], template: 'dapo' })),
     /** How the verifier scores: strict-box (DAPO) for the data sources listed, default extraction otherwise. */
     verify: z
       .object({

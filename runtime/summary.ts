@@ -55,8 +55,14 @@ export function summarise(args: {
     const seconds = args.evalSeconds.get(e.round);
     return { ...e, wallSeconds: seconds === undefined ? null : round(seconds, 2) };
   });
+  // Base, final accuracy and the target are read on the first dataset evaluated (round 0's); the
+  // other datasets of `eval.datasets` are in `evals`.
+  const primary = evals.find((e) => e.round === 0)?.dataset;
+  const primaryEvals = evals.filter((e) => primary === undefined || e.dataset === primary);
   const reached =
-    args.targetAccuracy < 1 ? evals.find((e) => e.round > 0 && e.accuracy >= args.targetAccuracy) : undefined;
+    args.targetAccuracy < 1
+      ? primaryEvals.find((e) => e.round > 0 && e.accuracy >= args.targetAccuracy)
+      : undefined;
   return {
     runId: args.runId,
     objective: args.objective,
@@ -64,7 +70,7 @@ export function summarise(args: {
     steps: stats.steps,
     maxStaleness: args.maxStaleness,
     baseAccuracy: evals.find((e) => e.round === 0)?.accuracy ?? null,
-    finalAccuracy: evals.at(-1)?.accuracy ?? null,
+    finalAccuracy: primaryEvals.at(-1)?.accuracy ?? null,
     heldOutSize: args.heldOutSize,
     wallSeconds: round(args.wallSeconds, 2),
     samplesTrained: stats.samplesTrained,

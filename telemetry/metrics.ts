@@ -5,7 +5,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  * actors receive a `Metrics` object and never create metrics of their own.
  */
 
-const stalenessBuckets = [0, 1, 2, 3, 4, 6, 8, 12, 16, 32];
+/** Every whole number up to 8, so that a staleness bound up to 8 reads exact percentiles. */
+const stalenessBuckets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 32];
 const secondsBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export function createMetrics(registry = new Registry()) {

@@ -4,7 +4,7 @@ import type { RunConfig } from '../../config/run-config.js';
 import { admits } from '../../nft/index.js';
 import { TaskLedger, trainTaskId } from './accounting.js';
 import { EvalRound } from './eval-rounds.js';
-import type { ProblemSource } from './problems.js';
+import { evalSetsOf, type ProblemSource } from './problems.js';
 import { type CoordinatorSnapshot, type ResumableContext, resumeFrom, snapshotOf } from './snapshot.js';
 
 /**
@@ -65,8 +65,9 @@ const publishInput = ({ context }: { context: Context }) => ({
 function planTasks(ctx: Context, includeTraining = true): Task[] {
   const { config } = ctx;
   const tasks: Task[] = [];
+  const sets = evalSetsOf(ctx.source).length;
   for (const [k, version] of ctx.evalDue.entries())
-    tasks.push(...evalTasks(ctx, version, ctx.roundsStarted + k));
+    tasks.push(...evalTasks(ctx, version, ctx.roundsStarted + k * sets));
   if (!includeTraining || ctx.doneReason !== undefined || ctx.exhausted) return tasks;
   let index = ctx.nextIndex;
   // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
@@ -94,16 +95,19 @@ function planTasks(ctx: Context, includeTraining = true): Task[] {
   return tasks;
 }
 
-function evalTasks(ctx: Context, version: number, round: number): Task[] {
-  return ctx.source.heldOut.map((problem, i) => ({
-    taskId: `e${round}-${i}`,
-    kind: 'eval' as const,
-    problem,
-    n: 1,
-    minPolicyVersion: version,
-    evalRound: round,
-    dataset: ctx.source.heldOutName,
-  }));
+/** One evaluation round per dataset, numbered from `firstRound` in the order of `evalSetsOf`. */
+function evalTasks(ctx: Context, version: number, firstRound: number): Task[] {
+  return evalSetsOf(ctx.source).flatMap((set, j) =>
+    set.problems.map((problem, i) => ({
+      taskId: `e${firstRound + j}-${i}`,
+      kind: 'eval' as const,
+      problem,
+      n: 1,
+      minPolicyVersion: version,
+      evalRound: firstRound + j,
+      dataset: set.name,
+    })),
+  );
 }
 
 /** Records an answer (or a failure) in its round; returns the round's result if this completed it. */
@@ -120,7 +124,15 @@ function recordInRound(
 
 function reachedTarget(ctx: Context, result: EvaluatedEvent): boolean {
   const target = ctx.config.eval.targetAccuracy;
-  return target < 1 && result.round > 0 && result.accuracy >= target && ctx.doneReason === undefined;
+  // The target is read on the first dataset evaluated (the held-out split, when there is one).
+  const primary = evalSetsOf(ctx.source)[0]?.name;
+  return (
+    target < 1 &&
+    result.round > 0 &&
+    result.dataset === primary &&
+    result.accuracy >= target &&
+    ctx.doneReason === undefined
+  );
 }
 
 export const coordinatorMachine = setup({
@@ -155,11 +167,10 @@ export const coordinatorMachine = setup({
       const rounds = new Map(context.rounds);
       let roundsStarted = context.roundsStarted;
       for (const version of context.evalDue) {
-        const round = roundsStarted++;
-        rounds.set(
-          round,
-          new EvalRound(round, context.source.heldOutName, version, context.source.heldOut.length),
-        );
+        for (const set of evalSetsOf(context.source)) {
+          const round = roundsStarted++;
+          rounds.set(round, new EvalRound(round, set.name, version, set.problems.length));
+        }
       }
       const exhausted = context.source.train(nextIndex) === undefined;
       return { planFrom: context.nextIndex, nextIndex, rounds, roundsStarted, evalDue: [], plan, exhausted };
@@ -169,7 +180,8 @@ export const coordinatorMachine = setup({
   guards: {
     hasPlan: ({ context }) => planTasks(context).length > 0,
     closedBefore: ({ context }) => context.closed,
-    baseEvaluated: ({ context }) => context.evals.length > 0 || context.source.heldOut.length === 0,
+    /** Every dataset's base round is in: only base rounds run before training starts. */
+    baseEvaluated: ({ context }) => context.evals.length >= evalSetsOf(context.source).length,
     finished: ({ context }) => context.doneReason !== undefined,
     evalsComplete: ({ context }) =>
       context.evalDue.length === 0 && [...context.rounds.values()].every((r) => r.complete),
@@ -193,7 +205,7 @@ export const coordinatorMachine = setup({
           evals: [],
           evalsAtMs: [],
           roundsStarted: 0,
-          evalDue: input.source.heldOut.length > 0 ? [input.version ?? 0] : [],
+          evalDue: evalSetsOf(input.source).length > 0 ? [input.version ?? 0] : [],
           rounds: new Map(),
           closed: false,
           startedAtMs: now(),
@@ -214,7 +226,7 @@ export const coordinatorMachine = setup({
       actions: assign(({ context, event }) => {
         if (event.version <= context.version) return {};
         const every = context.config.eval.everySteps;
-        const due = every > 0 && event.version % every === 0 && context.source.heldOut.length > 0;
+        const due = every > 0 && event.version % every === 0 && evalSetsOf(context.source).length > 0;
         return {
           version: event.version,
           evalDue: due ? [...context.evalDue, event.version] : context.evalDue,
@@ -328,7 +340,7 @@ export const coordinatorMachine = setup({
             context.evalDue.includes(context.version) ||
             [...context.rounds.values()].some((r) => r.policyVersion === context.version) ||
             context.evals.some((e) => e.policyVersion === context.version);
-          const needFinal = context.source.heldOut.length > 0 && !evaluated;
+          const needFinal = evalSetsOf(context.source).length > 0 && !evaluated;
           return { evalDue: needFinal ? [...context.evalDue, context.version] : context.evalDue };
         }),
       ],
