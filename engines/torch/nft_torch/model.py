@@ -65,7 +65,7 @@ def enable_checkpointing(model):
 
 
 def logits_of(model, input_ids, attention_mask):
-    if isinstance(model, TinyCausalLM) or getattr(model, "_nft_tiny", False):
+    if isinstance(getattr(model, "module", model), TinyCausalLM):  # also inside DDP / FSDP
         return model(input_ids)
     return model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
 

@@ -49,10 +49,19 @@ class Trainer:
             enable_checkpointing(module)
         module.to(self.device)
         self.base = module
-        self.model = self._shard(module) if self.world > 1 else module
+        # Several ranks: FSDP on GPUs; DDP (replicas, gloo) on CPU, where FSDP is not supported.
+        self.sharded = self.world > 1 and self.device.type == "cuda"
+        if self.sharded:
+            self.model = self._shard(module)
+        elif self.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(module)
+        else:
+            self.model = module
         self.model.train()
         # Names as in the unwrapped model (FSDP prefixes its wrappers' attribute names).
         self.param_names = [n.replace("_fsdp_wrapped_module.", "") for n, _ in self.model.named_parameters()]
+        if not self.sharded:
+            self.param_names = [n for n, _ in module.named_parameters()]
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
             lr=float(optimizer["learningRate"]),
@@ -112,7 +121,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         sums = {}
         ratio_max = 0.0
-        # FSDP averages gradients over ranks; each rank's share of the sum is scaled back up.
+        # FSDP and DDP average gradients over ranks; each rank's share of the sum is scaled back up.
         scale = float(self.world)
         for rows in mine:
             # An empty micro-batch (more ranks than work) still runs, fully masked, so that the ranks'
@@ -148,7 +157,7 @@ class Trainer:
         }
 
     def _clip(self):
-        if self.world > 1:
+        if self.sharded:
             norm = self.model.clip_grad_norm_(self.grad_clip)
         else:
             norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
@@ -171,8 +180,8 @@ class Trainer:
 
     def _full_state(self):
         """(weights, optimiser state keyed by parameter name); complete on rank 0 under FSDP."""
-        if self.world == 1:
-            weights = self.model.state_dict()
+        if not self.sharded:
+            weights = self.base.state_dict()
             raw = self.optimizer.state_dict()["state"]
             optim = {self.param_names[i]: s for i, s in raw.items()}
             return weights, optim
@@ -222,8 +231,8 @@ class Trainer:
             if k.startswith("opt/"):
                 name, key = k[4:].rsplit("/", 1)
                 optim.setdefault(name, {})[key] = v
-        if self.world == 1:
-            self.model.load_state_dict(weights)
+        if not self.sharded:
+            self.base.load_state_dict(weights)
             index = {n: i for i, n in enumerate(self.param_names)}
             state = self.optimizer.state_dict()
             state["state"] = {index[n]: {k: v.clone() for k, v in s.items()} for n, s in optim.items()}
@@ -250,7 +259,7 @@ class Trainer:
 
     def export(self, version, path_dir):
         """Weights an inference server loads: the embedded format for the tiny model, HF's otherwise."""
-        weights = self._full_state()[0] if self.world > 1 else self.base.state_dict()
+        weights = self._full_state()[0] if self.sharded else self.base.state_dict()
         if self.rank != 0:
             return path_dir
         if self.tiny:

@@ -5,6 +5,7 @@ import unittest
 import torch
 
 from nft_torch import safetensors_io
+from nft_torch.batch import plan_micro_batches
 from nft_torch.trainer import Trainer
 from nft_torch.tiny_model import TinyCausalLM
 from tests.fixtures import ARCH, OBJECTIVE, OPTIMIZER, fixed_batch
@@ -51,6 +52,17 @@ class TrainerSteps(unittest.TestCase):
         # Gradients, not weights: Adam's first update is ~lr·sign(g), which amplifies rounding on g ≈ 0.
         for (k, pa), (_, pb) in zip(a.model.named_parameters(), b.model.named_parameters()):
             self.assertTrue(torch.allclose(pa.grad, pb.grad, atol=1e-7), k)
+
+    def test_micro_batch_plan_covers_every_row_once_and_pads_for_ranks(self):
+        batch = fixed_batch(1)
+        for tokens, parts in ((20, 1), (40, 2), (40, 4), (None, 3)):
+            plans = plan_micro_batches(batch, 1, tokens, parts)
+            self.assertEqual(sorted(i for p in plans for i in p), list(range(batch.rows)))
+            self.assertEqual(len(plans) % parts, 0)
+            if tokens:
+                for p in plans:
+                    width = max([len(batch.prompts[i]) + len(batch.responses[i]) for i in p] + [0])
+                    self.assertTrue(len(p) <= 1 or width * len(p) <= tokens, (p, width))
 
     def test_gradient_checkpointing_gives_the_same_step(self):
         a = make_trainer()
