@@ -57,12 +57,12 @@ def prompt_weight(normalize, r):
 
 
 def _min(a, b):
-    """min with the gradient to `a` on ties (as the TypeScript reference does)."""
-    return torch.where(a <= b, a, b)
+    """min with the gradient to `a` on ties (as the TypeScript reference does); NaN propagates."""
+    return torch.where(a > b, b, a)
 
 
 def _max(a, b):
-    return torch.where(a >= b, a, b)
+    return torch.where(a < b, b, a)
 
 
 def clamp_st(x, m):

@@ -1,6 +1,7 @@
 """One optimisation step of the policy on a batch of scored groups, checkpoints and weight export."""
 
 import json
+import math
 import os
 import time
 from contextlib import nullcontext
@@ -119,8 +120,9 @@ class Trainer:
         plans = plan_micro_batches(batch, self.bos, self.micro_batch_tokens, self.world)
         mine = plans[self.rank :: self.world]
         self.optimizer.zero_grad(set_to_none=True)
+        # Statistics stay on the device until the end of the step: one synchronisation, not one per pass.
         sums = {}
-        ratio_max = 0.0
+        ratio_max = torch.zeros((), dtype=torch.float64, device=self.device)
         # FSDP and DDP average gradients over ranks; each rank's share of the sum is scaled back up.
         scale = float(self.world)
         for rows in mine:
@@ -135,13 +137,18 @@ class Trainer:
             logp = self._logprobs(ids, targets, attention)
             loss, terms = objective(self.objective, logp, old, mask, stats=sub, n_tokens=n_tokens)
             (loss * scale).backward()
-            sums["loss"] = sums.get("loss", 0.0) + loss.item()
-            for k, v in terms.items():
+            for k, v in (("loss", loss), *terms.items()):
+                v = v.detach().double()
                 if k != "ratioMax":
-                    sums[k] = sums.get(k, 0.0) + v.item()
+                    sums[k] = sums[k] + v if k in sums else v
                 elif not empty:
-                    ratio_max = max(ratio_max, v.item())
+                    ratio_max = torch.maximum(ratio_max, v)
         grad_norm = self._clip()
+        if not math.isfinite(grad_norm):
+            self.optimizer.zero_grad(set_to_none=True)
+            raise FloatingPointError(
+                f"step {self.steps + 1}: the gradient norm is {grad_norm}; the update was skipped (weights unchanged)"
+            )
         self.optimizer.step()
         self.steps += 1
         sums = self._reduce(sums, ratio_max)
@@ -164,16 +171,14 @@ class Trainer:
         return float(norm)
 
     def _reduce(self, sums, ratio_max):
-        if self.world == 1:
-            sums["ratioMax"] = ratio_max
-            return sums
+        """Sums over micro-batches (and ranks) as floats; ratioMax is a maximum."""
         keys = sorted(sums)
-        t = torch.tensor([sums[k] for k in keys], dtype=torch.float64, device=self.device)
-        dist.all_reduce(t)
-        m = torch.tensor([ratio_max], dtype=torch.float64, device=self.device)
-        dist.all_reduce(m, op=dist.ReduceOp.MAX)
+        t = torch.stack([sums[k] for k in keys])
+        if self.world > 1:
+            dist.all_reduce(t)
+            dist.all_reduce(ratio_max, op=dist.ReduceOp.MAX)
         out = dict(zip(keys, t.tolist()))
-        out["ratioMax"] = m.item()
+        out["ratioMax"] = ratio_max.item()
         return out
 
     # --- checkpoints --------------------------------------------------------------------------

@@ -71,6 +71,17 @@ class TrainerSteps(unittest.TestCase):
         self.assertAlmostEqual(ma["loss"], mb["loss"], places=6)
         self.assertAlmostEqual(ma["gradNorm"], mb["gradNorm"], places=5)
 
+    def test_a_non_finite_gradient_skips_the_update(self):
+        t = make_trainer()
+        before = params(t)
+        b = fixed_batch()
+        b.old_logprobs[0] = [float("nan")] * len(b.responses[0])
+        with self.assertRaisesRegex(FloatingPointError, "step 1: the gradient norm is nan; the update was skipped"):
+            t.step(b)
+        self.assertEqual(t.steps, 0)
+        for k, v in params(t).items():
+            self.assertTrue(torch.equal(v, before[k]), k)
+
     def test_temperature_scales_logits(self):
         t = make_trainer(temperature=0.5)
         lp = t.logprobs(fixed_batch())
