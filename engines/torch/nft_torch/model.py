@@ -7,6 +7,7 @@ Model specs (the server's `init.model`):
    "attnImplementation": "sdpa"?}                a Hugging Face causal LM (needs `transformers`)
 """
 
+import contextlib
 import json
 
 import torch
@@ -23,7 +24,8 @@ def have_transformers():
     return True
 
 
-def build_model(spec, seed=0):
+def build_model(spec, seed=0, device=None):
+    """The model on the CPU; a Hugging Face model built from a config is initialised on `device`."""
     kind = spec.get("kind")
     if kind == "embedded":
         model = TinyCausalLM(spec.get("arch") or {}, seed)
@@ -48,7 +50,10 @@ def build_model(spec, seed=0):
             if not model_type:
                 raise ValueError("model.config needs 'model_type' (e.g. 'qwen2')")
             config = transformers.AutoConfig.for_model(model_type, **cfg)
-            return transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32, **extra)
+            # Random initialisation of billions of parameters is much faster on the GPU (torch >= 2).
+            on_device = device is not None and torch.device(device).type == "cuda" and hasattr(torch.device, "__enter__")
+            with torch.device(device) if on_device else contextlib.nullcontext():
+                return transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32, **extra)
         if not spec.get("path"):
             raise ValueError("model.kind 'hf' needs 'path' (a hub name or a directory) or 'config'")
         return transformers.AutoModelForCausalLM.from_pretrained(spec["path"], torch_dtype=torch.float32, **extra)

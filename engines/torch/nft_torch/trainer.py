@@ -43,7 +43,7 @@ class Trainer:
         self.pad = self.spec.get("pad", 0) or 0
         self.steps = 0
 
-        module = build_model(self.spec, seed)
+        module = build_model(self.spec, seed, self.device)
         self.tiny = isinstance(module, TinyCausalLM)
         self.parameters_count = sum(p.numel() for p in module.parameters())
         if gradient_checkpointing:
