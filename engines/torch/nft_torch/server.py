@@ -5,8 +5,10 @@ One request per line {id, op, ...}; one response per line {id, ok, result | erro
 answers. Anything else written to stdout (library banners, prints) is sent to stderr.
 """
 
+import faulthandler
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -119,6 +121,9 @@ def error_payload(op, e):
 
 
 def main():
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: for a trainer that seems stuck.
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     # The protocol owns the real stdout; stray writes (prints, banners) go to stderr.
     out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)
@@ -168,7 +173,13 @@ def main():
         if op == "shutdown":
             break
     if world > 1:
+        dist.barrier()
         dist.destroy_process_group()
+        # Interpreter teardown can hang in the process group's native threads (seen with gloo): the
+        # work is done and flushed, so leave at once.
+        out.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

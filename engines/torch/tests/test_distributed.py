@@ -1,9 +1,11 @@
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import torch
@@ -60,7 +62,16 @@ class TwoRanks(unittest.TestCase):
                 self.assertTrue(os.path.isfile(os.path.join(exported["path"], "model.safetensors")))
                 call({"id": 22, "op": "shutdown"})
                 for p in procs:
-                    self.assertEqual(p.wait(timeout=60), 0, p.stderr.read()[-3000:])
+                    try:
+                        p.wait(timeout=60)
+                    except subprocess.TimeoutExpired:
+                        for q in procs:
+                            q.send_signal(signal.SIGUSR1)  # stacks to stderr
+                        time.sleep(2)
+                        for q in procs:
+                            q.kill()
+                        self.fail("a rank did not exit: " + " ||| ".join(q.stderr.read()[-4000:] for q in procs))
+                    self.assertEqual(p.returncode, 0, p.stderr.read()[-3000:])
                 self.assertEqual(procs[1].stdout.read(), "", "only rank 0 answers")
 
                 one = Trainer({"kind": "embedded", "arch": ARCH, "bos": 1, "pad": 0}, OBJECTIVE, OPTIMIZER,
