@@ -86,6 +86,8 @@ export const simulatedSchema = z
     secondsPerToken: z.number().positive().default(0.025),
     stepSeconds: z.number().positive().default(40),
     msPerSecond: z.number().min(0).default(1),
+    /** Sequences one rollout worker decodes at once; 0: no limit (a batch takes its longest response). */
+    concurrentSequences: z.number().int().min(0).default(0),
     /** Chance of a correct sample at policy version 0, its gain per version, and its ceiling. */
     correctRate: z
       .object({

@@ -32,6 +32,11 @@ export interface PolicyRef {
 
 export interface PolicyEngine {
   readonly version: number;
+  /**
+   * Sequences the engine decodes at once, when it is bounded (an inference server's batch capacity).
+   * A generator then takes only the tasks it can start now, leaving the rest to other workers.
+   */
+  readonly maxConcurrentSequences?: number;
   generate(prompts: string[], params: SampleParams): Promise<Generation[]>;
   load(ref: PolicyRef): Promise<void>;
   dispose(): void;

@@ -62,7 +62,9 @@ export async function createCoordinator(deps: CoordinatorDeps) {
           blockedSince = undefined;
         }
         await persist(input.snapshot);
-        for (const task of input.tasks) await publishTask(task);
+        // All at once: tasks published one ack at a time reach the generators a few at a time, and a
+        // generator that started on the first few takes no more until that batch is done.
+        await Promise.all(input.tasks.map(publishTask));
       }),
     },
     actions: {
@@ -79,6 +81,7 @@ export async function createCoordinator(deps: CoordinatorDeps) {
           persist(snapshotOf(context)).then(async () => {
             await bus.putState('runState', { phase: 'closed', reason });
             await bus.broadcast('runState', { phase: 'closed', reason });
+            await reportProgress(context, 0);
           }),
         );
       },
@@ -87,6 +90,22 @@ export async function createCoordinator(deps: CoordinatorDeps) {
       },
     },
   });
+
+  /** The run's progress for the operator: written every few seconds and once more when the run closes. */
+  function reportProgress(ctx: Context, pendingTasks: number): Promise<void> {
+    const blockedNow = blockedSince === undefined ? 0 : (performance.now() - blockedSince) / 1000;
+    return bus.putState(
+      'progress',
+      progress.report({
+        phase: ctx.closed ? 'closed' : ctx.doneReason !== undefined ? 'done' : 'running',
+        policyVersion: ctx.version,
+        steps: ctx.stats.steps,
+        pendingTasks,
+        admissionBlockedSeconds: blockedSeconds + blockedNow,
+        at: Date.now(),
+      }),
+    );
+  }
 
   async function publishTask(task: Task): Promise<void> {
     const { span, headers } = startTaskSpan('task', { taskId: task.taskId, kind: task.kind });
@@ -150,19 +169,7 @@ export async function createCoordinator(deps: CoordinatorDeps) {
         }
       };
       const offs = [
-        watchQueueDepths(deps, (pending) => {
-          const ctx = context();
-          const blockedNow = blockedSince === undefined ? 0 : (performance.now() - blockedSince) / 1000;
-          const report = progress.report({
-            phase: ctx.closed ? 'closed' : ctx.doneReason !== undefined ? 'done' : 'running',
-            policyVersion: ctx.version,
-            steps: ctx.stats.steps,
-            pendingTasks: pending.tasks ?? 0,
-            admissionBlockedSeconds: blockedSeconds + blockedNow,
-            at: Date.now(),
-          });
-          track(bus.putState('progress', report));
-        }),
+        watchQueueDepths(deps, (pending) => track(reportProgress(context(), pending.tasks ?? 0))),
         bus.on('policy', (e) => send({ type: 'POLICY', version: e.version })),
         bus.on('runState', (s) => {
           if (s.phase === 'done') send({ type: 'RUN_DONE', reason: s.reason ?? 'done' });

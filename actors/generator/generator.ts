@@ -182,9 +182,12 @@ export async function createGenerator(deps: GeneratorDeps) {
     }
   }
 
+  // A bounded engine takes what it can decode at once: tasks it would only queue could go to another worker.
+  const capacity = policy.maxConcurrentSequences;
+  const tasksPerFetch = capacity ? Math.max(1, Math.floor(capacity / config.groupSize)) : FETCH_MAX;
   const machine = generatorMachine.provide({
     actors: workLoopActors({
-      fetch: () => consumer.fetch(FETCH_MAX, FETCH_EXPIRES_MS),
+      fetch: () => consumer.fetch(tasksPerFetch, FETCH_EXPIRES_MS),
       process,
       handBack: nakAll,
     }),

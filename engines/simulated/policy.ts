@@ -1,6 +1,6 @@
 import { createRng, deriveSeed, type Rng } from '../../util/random.js';
 import type { BlobStore, Generation, PolicyEngine, PolicyRef, SampleParams } from '../types.js';
-import { responseLength, type SimulatedTiming, sleepSimulated } from './timing.js';
+import { generationSeconds, responseLength, type SimulatedTiming, sleepSimulated } from './timing.js';
 
 export interface SimulatedPolicyOptions {
   timing: SimulatedTiming;
@@ -22,6 +22,10 @@ export class SimulatedPolicy implements PolicyEngine {
 
   constructor(private readonly options: SimulatedPolicyOptions) {}
 
+  get maxConcurrentSequences(): number | undefined {
+    return this.options.timing.concurrentSequences || undefined;
+  }
+
   async load(ref: PolicyRef): Promise<void> {
     if (this.options.blobs && ref.uri.startsWith('blob:')) {
       const key = ref.uri.slice('blob:'.length);
@@ -38,13 +42,13 @@ export class SimulatedPolicy implements PolicyEngine {
     // The simulated server has its own length cap (timing.maxTokens); the run's sampling cap is the embedded model's.
     const timing = this.options.timing;
     const rate = this.options.correctRate?.(this.version) ?? 0.5;
-    let longest = 0;
+    const lengths: number[] = [];
     const generations = prompts.map((prompt) => ({
       prompt,
       promptTokenIds: [...prompt].map((c) => c.charCodeAt(0) % 64),
       samples: Array.from({ length: params.n }, () => {
         const length = params.temperature === 0 ? timing.medianTokens : responseLength(timing, rng);
-        longest = Math.max(longest, length);
+        lengths.push(length);
         const text = answer(prompt, rng() < rate, rng);
         const tokenIds = Array.from({ length }, () => Math.floor(rng() * 64));
         return {
@@ -55,7 +59,7 @@ export class SimulatedPolicy implements PolicyEngine {
         };
       }),
     }));
-    await sleepSimulated(timing, longest * timing.secondsPerToken);
+    await sleepSimulated(timing, generationSeconds(timing, lengths));
     return generations;
   }
 

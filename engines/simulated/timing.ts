@@ -19,6 +19,29 @@ export interface SimulatedTiming {
   stepSeconds: number;
   /** Real milliseconds per simulated second: 1000 runs in real time, 1 runs 1000x faster. */
   msPerSecond: number;
+  /**
+   * Sequences one inference server decodes at once (its batch / KV-cache capacity); more wait for a
+   * free slot. 0: no limit, a batch takes as long as its longest response.
+   */
+  concurrentSequences?: number;
+}
+
+/**
+ * Simulated seconds to decode `lengths`: sequences start in order as slots free up, `concurrentSequences`
+ * at a time, each taking its length × secondsPerToken; the batch ends with its last sequence.
+ */
+export function generationSeconds(t: SimulatedTiming, lengths: readonly number[]): number {
+  const slots = t.concurrentSequences && t.concurrentSequences > 0 ? t.concurrentSequences : lengths.length;
+  const freeAt: number[] = Array.from({ length: Math.min(slots, lengths.length) }, () => 0);
+  let end = 0;
+  for (const length of lengths) {
+    let slot = 0;
+    for (let i = 1; i < freeAt.length; i++) if ((freeAt[i] as number) < (freeAt[slot] as number)) slot = i;
+    const done = (freeAt[slot] as number) + length * t.secondsPerToken;
+    freeAt[slot] = done;
+    end = Math.max(end, done);
+  }
+  return end;
 }
 
 /** Box–Muller: one standard normal draw from two uniforms. */

@@ -71,11 +71,13 @@ export function decide(
   const rec = recommend(state.replicas, signals);
   const recommended = clamp(rec.replicas);
   const keep = Math.max(policy.upWindowSeconds, policy.downWindowSeconds);
-  const history = [...state.history, { at: nowSeconds, replicas: recommended }].filter(
-    (h) => nowSeconds - h.at <= keep,
-  );
-  const within = (seconds: number) =>
-    history.filter((h) => nowSeconds - h.at <= seconds).map((h) => h.replicas);
+  const all = [...state.history, { at: nowSeconds, replicas: recommended }];
+  // Recommendations come at intervals: the last one from before a window held at its start, so it
+  // belongs to the window, and it is what shows that the window is covered.
+  const startOf = (entries: typeof all, seconds: number) =>
+    Math.max(0, entries.findLastIndex((h) => nowSeconds - h.at >= seconds));
+  const history = all.slice(startOf(all, keep));
+  const within = (seconds: number) => history.slice(startOf(history, seconds)).map((h) => h.replicas);
   // A window counts once the recommendations cover it: a brand-new signal waits its full window.
   const covered = (seconds: number) => (history[0]?.at ?? nowSeconds) <= nowSeconds - seconds;
 

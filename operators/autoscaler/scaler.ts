@@ -25,28 +25,39 @@ export interface ScaleDecision {
   signals?: ScalingSignals;
 }
 
+/** Fractions are measured over at least this many completed steps. */
+const MEASURED_STEPS = 2;
+const KEPT_REPORTS = 200;
+
 /**
- * The rollout autoscaler for any number of runs: it remembers, per run, the last progress report it
- * measured from and the recommendations inside the stabilisation windows. A report it has already seen
- * (the coordinator writes every few seconds; a reconcile may come sooner) changes nothing.
+ * The rollout autoscaler for any number of runs: it remembers, per run, recent progress reports and
+ * the recommendations inside the stabilisation windows. The learner's wait is reported per step, so
+ * fractions are measured from the last report at least two steps back: between two reports a few
+ * seconds apart a step may or may not have ended, and the fraction would jump between 0 and 1. A
+ * report it has already seen (a reconcile may come sooner than the next one) changes nothing.
  */
 export class RolloutScaler {
   private readonly runs = new Map<
     string,
-    { state: ScalingState; last?: Progress; decision?: ScaleDecision }
+    { state: ScalingState; reports: Progress[]; decision?: ScaleDecision }
   >();
 
   next(runKey: string, current: number, policy: ScalingPolicy, progress?: Progress): ScaleDecision {
-    const run = this.runs.get(runKey) ?? { state: { replicas: current, history: [] } };
+    const run = this.runs.get(runKey) ?? { state: { replicas: current, history: [] }, reports: [] };
     this.runs.set(runKey, run);
     run.state = { ...run.state, replicas: current };
     if (progress?.phase !== 'running')
       return { replicas: clamp(current, policy), reason: 'no training progress to measure' };
-    const prev = run.last;
-    if (prev && progress.at <= prev.at)
+    const last = run.reports.at(-1);
+    if (last && progress.at <= last.at)
       return { ...(run.decision ?? { reason: 'measuring' }), replicas: clamp(current, policy) };
-    run.last = progress;
-    const signals = prev ? signalsBetween(prev, progress) : undefined;
+    // A restarted coordinator starts its counters again: measure only from its reports.
+    if (last && (progress.learnerWaitSeconds < last.learnerWaitSeconds || progress.steps < last.steps))
+      run.reports = [];
+    run.reports.push(progress);
+    if (run.reports.length > KEPT_REPORTS) run.reports.shift();
+    const base = run.reports.findLast((r) => r.steps <= progress.steps - MEASURED_STEPS);
+    const signals = base ? signalsBetween(base, progress) : undefined;
     if (!signals) return { replicas: clamp(current, policy), reason: 'measuring' };
     const decision = decide(run.state, signals, progress.at / 1000, policy);
     run.state = decision.state;

@@ -30,6 +30,8 @@ export interface ReconcileDeps {
   now?: () => Date;
   /** How long a deleted run's pods may take to drain before its data is deleted anyway. */
   drainTimeoutMs?: number;
+  /** How often a running run's progress is read again (and the autoscaler consulted). */
+  pollMs?: number;
 }
 
 export interface ReconcileResult {
@@ -134,7 +136,7 @@ export async function reconcileRun(
     rolloutReplicas,
     scalingReason: keda ? 'KEDA ScaledObject' : decision.reason,
   });
-  return finished ? { rolloutReplicas } : { requeueAfterMs: POLL_MS, rolloutReplicas };
+  return finished ? { rolloutReplicas } : { requeueAfterMs: deps.pollMs ?? POLL_MS, rolloutReplicas };
 }
 
 async function finalize(

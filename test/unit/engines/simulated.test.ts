@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../../config/run-config.js';
 import { SimulatedPolicy } from '../../../engines/simulated/policy.js';
-import { responseLength } from '../../../engines/simulated/timing.js';
+import { generationSeconds, responseLength } from '../../../engines/simulated/timing.js';
 import { SimulatedTrainer } from '../../../engines/simulated/trainer.js';
 import { createRng } from '../../../util/random.js';
 import { MemoryBlobStore } from './helpers.js';
@@ -59,5 +59,20 @@ describe('simulated engines', () => {
     await expect(other.restore(new TextEncoder().encode('{}'))).rejects.toThrow(
       /not a simulated trainer checkpoint/,
     );
+  });
+});
+
+describe('simulated decode time', () => {
+  const t = { medianTokens: 10, sigma: 0, maxTokens: 100, secondsPerToken: 1, stepSeconds: 1, msPerSecond: 0 };
+
+  it('is the longest response without a concurrency limit', () => {
+    expect(generationSeconds(t, [3, 9, 4, 2])).toBe(9);
+  });
+
+  it('queues sequences for free slots with one', () => {
+    // Two slots: 3 and 9 start; 4 takes the slot freed at 3 (ends 7); 2 the slot freed at 7 (ends 9).
+    expect(generationSeconds({ ...t, concurrentSequences: 2 }, [3, 9, 4, 2])).toBe(9);
+    expect(generationSeconds({ ...t, concurrentSequences: 1 }, [3, 9, 4, 2])).toBe(18);
+    expect(generationSeconds({ ...t, concurrentSequences: 2 }, [5, 5, 5, 5])).toBe(10);
   });
 });

@@ -56,6 +56,21 @@ describe('rollout autoscaler', () => {
     expect(Math.min(...trace)).toBeGreaterThanOrEqual(3); // never below what the learner needs
   });
 
+  it('acts once its window is covered when signals come at intervals that do not divide it', () => {
+    const p = { ...policy, upWindowSeconds: 3, downWindowSeconds: 5 };
+    const oversupplied = { learnerIdleFraction: 0, admissionBlockedFraction: 0.9, pendingTasks: 2 };
+    let state: ScalingState = { replicas: 4, history: [] };
+    const trace: number[] = [];
+    for (let t = 0; t <= 14; t += 2) {
+      const d = decide(state, oversupplied, t, p);
+      state = d.state;
+      trace.push(d.replicas);
+    }
+    // Reports at 0, 2, 4, …: the 5 s window is covered at 6 s; the next step down waits until the
+    // window holds only recommendations made at 3 workers (from 8 s on), at 14 s.
+    expect(trace).toEqual([4, 4, 4, 3, 3, 3, 3, 2]);
+  });
+
   it('does not flap when the signals alternate', () => {
     const starving: ScalingSignals = {
       learnerIdleFraction: 0.5,

@@ -247,8 +247,8 @@ describe('the TrainingRun operator against an API server over HTTP', () => {
     data.progressOf.set('r1', progress({ at: t0 }));
     createRun();
     await until('first report measured', () => run().status?.phase === 'Running');
-    // 10 s later the learner waited 8 of them with tasks queued: starving.
-    data.progressOf.set('r1', progress({ at: t0 + 10_000, learnerWaitSeconds: 8 }));
+    // Two steps and 10 s later the learner had waited 8 of them with tasks queued: starving.
+    data.progressOf.set('r1', progress({ at: t0 + 10_000, steps: 9, learnerWaitSeconds: 8 }));
     controller.enqueue('ml/r1');
     const up = await until(
       'scaled up',
@@ -262,10 +262,12 @@ describe('the TrainingRun operator against an API server over HTTP', () => {
     // Then admission control holds generators back while the learner is busy: one fewer.
     data.progressOf.set(
       'r1',
-      progress({ at: t0 + 20_000, learnerWaitSeconds: 8, admissionBlockedSeconds: 6 }),
+      progress({ at: t0 + 20_000, steps: 11, learnerWaitSeconds: 8, admissionBlockedSeconds: 6 }),
     );
     controller.enqueue('ml/r1');
-    await until('scaled down', () => run().status?.rolloutReplicas === up - 1);
+    await until('scaled down', () => run().status?.rolloutReplicas === up - 1).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(run().status)} ${logs.join(' / ')}`);
+    });
     expect(logs.some((l) => /rollout workers \d → \d \(scale up: learner idle 80%/.test(l))).toBe(true);
   });
 });
