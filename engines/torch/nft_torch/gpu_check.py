@@ -9,6 +9,7 @@ model, no transformers needed.
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -122,7 +123,10 @@ def run_size(size, args, device, deadline):
     peak, card = peak_flops(device)
     mfu = 6 * n_params * tokens / step_s / peak if peak else None
     peak_mem = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
-    del trainer
+    del trainer, m
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()  # the next model starts from an empty card
     return {
         "size": size,
         "parameters": n_params,
