@@ -194,6 +194,8 @@ export const runConfigSchema = z
     generators: z.number().int().positive().default(1),
     verifiers: z.number().int().positive().default(1),
     checkpointEvery: z.number().int().min(0).default(0),
+    /** Directory (a mounted volume) for the learner's checkpoints; unset: the bus's blob store. */
+    checkpointDir: z.string().min(1).optional(),
     /** Deliveries of one task before it is counted as failed. */
     maxDeliveries: z.number().int().positive().default(5),
     /** Seconds a task may stay unacknowledged before it is redelivered. */

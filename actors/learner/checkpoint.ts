@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Blobs } from '../../bus/bus.js';
 import { trainedEventSchema } from '../../bus/messages.js';
 import type { RunBus } from '../../bus/run-bus.js';
 
@@ -8,7 +9,8 @@ import type { RunBus } from '../../bus/run-bus.js';
  * the samples it trained recently (to keep refusing redelivered ones) and the outcome of its last
  * step (re-announced on resume, in case the crash came before the announcement).
  *
- * Layout: 4-byte big-endian header length, the JSON header, then the trainer's bytes.
+ * Layout: 4-byte big-endian header length, the JSON header, then the trainer's bytes. The bytes go to
+ * the bus's blob store, or to files under `checkpointDir` (a volume); the pointer is in the run state.
  */
 
 const FORMAT = 'nft-learner-checkpoint/1';
@@ -53,29 +55,31 @@ export function decodeCheckpoint(bytes: Uint8Array): { state: LearnerState; trai
  */
 export async function saveCheckpoint(
   bus: RunBus,
+  store: Blobs,
   state: LearnerState,
   trainerState: Uint8Array,
   keepEvery: number,
   previous: CheckpointRef | undefined,
 ): Promise<{ ref: CheckpointRef; cleanup: Promise<void> }> {
   const ref = { version: state.version, key: `checkpoints/v${state.version}` };
-  await bus.blobs.put(ref.key, encodeCheckpoint(state, trainerState));
+  await store.put(ref.key, encodeCheckpoint(state, trainerState));
   await bus.putState('checkpoint', ref);
   const kept = previous && keepEvery > 0 && previous.version % keepEvery === 0;
   const cleanup =
-    previous && previous.key !== ref.key && !kept ? bus.blobs.delete(previous.key) : Promise.resolve();
+    previous && previous.key !== ref.key && !kept ? store.delete(previous.key) : Promise.resolve();
   return { ref, cleanup };
 }
 
 export async function loadCheckpoint(
   bus: RunBus,
+  store: Blobs,
 ): Promise<{ ref: CheckpointRef; state: LearnerState; trainerState: Uint8Array } | undefined> {
   const ref = await bus.getState<CheckpointRef>('checkpoint');
   if (!ref) return undefined;
-  const bytes = await bus.blobs.get(ref.key);
+  const bytes = await store.get(ref.key);
   if (!bytes)
     throw new Error(
-      `learner checkpoint ${ref.key} (version ${ref.version}) is named in the run state but missing from the blob store`,
+      `learner checkpoint ${ref.key} (version ${ref.version}) is named in the run state but missing from the checkpoint store (is checkpointDir the volume it was written to?)`,
     );
   return { ref, ...decodeCheckpoint(bytes) };
 }

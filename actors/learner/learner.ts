@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import type { Delivery } from '../../bus/bus.js';
 import type { Batch, Group, PolicyEvent, TrainedEvent } from '../../bus/messages.js';
 import { unpackFloat32, unpackInt32 } from '../../bus/packed.js';
 import type { TrainerEngine, TrainGroup } from '../../engines/types.js';
 import { isTooStale, staleness } from '../../nft/index.js';
+import { DirectoryBlobs } from '../../util/directory-blobs.js';
 import { loadBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { reportDrop, reportTrained } from '../outcomes.js';
@@ -65,7 +67,11 @@ export async function createLearner(deps: LearnerDeps) {
     await bus.broadcast('runState', { phase: 'done', reason: `reached ${config.steps} steps` });
   }
 
-  const checkpoint = await loadCheckpoint(bus);
+  // Checkpoints go to a mounted volume when the run names one, else to the bus's blob store.
+  const checkpoints = config.checkpointDir
+    ? new DirectoryBlobs(join(config.checkpointDir, config.runId))
+    : bus.blobs;
+  const checkpoint = await loadCheckpoint(bus, checkpoints);
   if (checkpoint) {
     await trainer.restore(checkpoint.trainerState);
     checkpointRef = checkpoint.ref;
@@ -171,6 +177,7 @@ export async function createLearner(deps: LearnerDeps) {
     // The checkpoint comes first: whatever happens after it, a restart announces this version and outcome.
     const saved = await saveCheckpoint(
       bus,
+      checkpoints,
       { version, recent: [...recent], lastOutcome },
       await trainer.save(),
       config.checkpointEvery,

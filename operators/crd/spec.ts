@@ -12,7 +12,7 @@ const replicas = z.number().int().min(0);
 export const rolloutSpecSchema = z
   .object({
     /** The inference server beside each generator: vLLM or SGLang on GPUs, or the embedded/simulated engines on CPU. */
-    engine: z.enum(['vllm', 'sglang', 'embedded', 'simulated']).default('vllm'),
+    engine: z.enum(['vllm', 'sglang', 'embedded', 'simulated']).default('sglang'),
     image: z.string().min(1).optional(),
     /** The model the inference server loads, e.g. Qwen/Qwen2.5-Math-7B. */
     model: z.string().min(1).optional(),
@@ -38,12 +38,14 @@ export const rolloutSpecSchema = z
 export const trainingRunSpecSchema = runConfigSchema
   .omit({
     // Set by the operator: the run id is the resource's name, replicas come from rollout and verifier,
-    // the engine from rollout.engine, and every pod serves its metrics on the same port.
+    // the engine from rollout.engine, the checkpoint directory from checkpointing, and every pod
+    // serves its metrics on the same port.
     runId: true,
     engine: true,
     generators: true,
     verifiers: true,
     out: true,
+    checkpointDir: true,
     metrics: true,
     metricsPort: true,
   })
@@ -104,6 +106,12 @@ export const crossFieldRules = [
     rule: "self.engine in ['embedded', 'simulated'] || has(self.image)",
     message: 'rollout.image is required for the vllm and sglang engines',
     holds: (s: TrainingRunSpec) => ['embedded', 'simulated'].includes(s.rollout.engine) || !!s.rollout.image,
+  },
+  {
+    path: ['rollout'],
+    rule: "self.engine in ['embedded', 'simulated'] || has(self.model)",
+    message: 'rollout.model (what the inference server loads) is required for the vllm and sglang engines',
+    holds: (s: TrainingRunSpec) => ['embedded', 'simulated'].includes(s.rollout.engine) || !!s.rollout.model,
   },
 ] as const;
 

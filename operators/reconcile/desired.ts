@@ -52,20 +52,43 @@ const CONFIG_PATH = '/etc/nft/run.json';
 
 type Obj = Record<string, unknown> & { apiVersion: string; kind: string; metadata: Record<string, unknown> };
 
+/** Where a rollout pod's inference server listens, for the generator beside it. */
+const INFERENCE_PORT = 8000;
+/** Shared by a rollout pod's two containers: weights the generator fetched for the server to load. */
+const WEIGHTS_PATH = '/weights';
+/** checkpointing.pvc is mounted here in the learner and (read-only) in rollout pods. */
+const CHECKPOINT_PATH = '/checkpoints';
+
 /** The run configuration every actor of this run reads, derived from the spec. */
 export function runConfigOf(
   run: TrainingRun,
   spec: TrainingRunSpec = parseTrainingRunSpec(run.spec),
 ): RunConfig {
-  const { rollout, learner: _l, verifier, checkpointing: _c, nats: _n, ...config } = spec;
-  if (rollout.engine !== 'embedded' && rollout.engine !== 'simulated')
+  const { rollout, learner: _l, verifier, checkpointing, nats: _n, ...config } = spec;
+  if (rollout.engine === 'vllm')
     throw new UnsupportedRunError(
-      `rollout.engine ${rollout.engine}: the OpenAI-compatible policy engine for vLLM and SGLang is not available in this version; use embedded or simulated`,
+      'rollout.engine vllm: loading each new policy version into a running vLLM server is not available in this version (see docs/openai-engine.md); use rollout.engine sglang, whose /update_weights_from_disk the generators drive',
     );
+  if (checkpointing.uri)
+    throw new UnsupportedRunError(
+      `checkpointing.uri ${checkpointing.uri}: object-store checkpoints are not available in this version; use checkpointing.pvc (a volume), or neither (the NATS object store)`,
+    );
+  const sglang = rollout.engine === 'sglang';
   return runConfigSchema.parse({
     ...config,
     runId: run.metadata.name,
-    engine: rollout.engine,
+    engine: sglang ? 'openai' : rollout.engine,
+    ...(sglang
+      ? {
+          openai: {
+            ...config.openai,
+            url: `http://127.0.0.1:${INFERENCE_PORT}`,
+            ...(rollout.model ? { model: rollout.model } : {}),
+            weightsDir: WEIGHTS_PATH,
+          },
+        }
+      : {}),
+    ...(checkpointing.pvc ? { checkpointDir: CHECKPOINT_PATH } : {}),
     generators: rollout.minReplicas,
     verifiers: verifier.replicas,
     out: '/tmp/nft-run',
@@ -115,7 +138,66 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
       : []),
   ];
 
-  function podTemplate(role: string, extraArgs: string[], gpus: number) {
+  const securityContext = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  };
+  const gpuLimits = (gpus: number) =>
+    gpus > 0 ? { resources: { limits: { 'nvidia.com/gpu': String(gpus) } } } : {};
+  const pvc = spec.checkpointing.pvc;
+  const sglang = spec.rollout.engine === 'sglang';
+
+  /**
+   * The SGLang server beside a generator, on localhost: it loads the model at start and each policy
+   * version from the path the generator gives it (the learner's export on the checkpoint volume, or
+   * weights the generator fetched into the shared /weights).
+   */
+  const inferenceContainer = () => ({
+    name: 'inference',
+    image: spec.rollout.image,
+    command: ['python3', '-m', 'sglang.launch_server'],
+    args: [
+      '--model-path',
+      spec.rollout.model ?? '',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(INFERENCE_PORT),
+      '--tp-size',
+      String(Math.max(1, spec.rollout.gpusPerReplica)),
+    ],
+    env: [
+      { name: 'HOME', value: '/tmp' },
+      { name: 'HF_HOME', value: '/tmp/hf' },
+    ],
+    readinessProbe: { httpGet: { path: '/health', port: INFERENCE_PORT }, periodSeconds: 10 },
+    // Loading a 7B model takes minutes; the generator waits for the server meanwhile.
+    startupProbe: {
+      httpGet: { path: '/health', port: INFERENCE_PORT },
+      periodSeconds: 10,
+      failureThreshold: 90,
+    },
+    securityContext,
+    ...gpuLimits(spec.rollout.gpusPerReplica),
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'weights', mountPath: WEIGHTS_PATH, readOnly: true },
+      ...(pvc ? [{ name: 'checkpoints', mountPath: CHECKPOINT_PATH, readOnly: true }] : []),
+    ],
+  });
+
+  function podTemplate(
+    role: string,
+    shape: {
+      extraArgs?: string[];
+      gpus?: number;
+      image?: string;
+      inference?: boolean;
+      checkpoints?: boolean;
+    } = {},
+  ) {
+    const { extraArgs = [], gpus = 0, image = opts.image, inference = false, checkpoints = false } = shape;
     return {
       metadata: { labels: labels(role) },
       spec: {
@@ -124,7 +206,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
         containers: [
           {
             name: role,
-            image: opts.image,
+            image,
             args: [
               'actor',
               role,
@@ -138,28 +220,31 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
             ],
             env: natsEnv,
             ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-            securityContext: {
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              capabilities: { drop: ['ALL'] },
-            },
-            ...(gpus > 0 ? { resources: { limits: { 'nvidia.com/gpu': String(gpus) } } } : {}),
+            securityContext,
+            ...gpuLimits(gpus),
             volumeMounts: [
               { name: 'config', mountPath: '/etc/nft', readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
+              ...(inference ? [{ name: 'weights', mountPath: WEIGHTS_PATH }] : []),
+              ...(checkpoints ? [{ name: 'checkpoints', mountPath: CHECKPOINT_PATH }] : []),
             ],
           },
+          ...(inference ? [inferenceContainer()] : []),
         ],
         volumes: [
           { name: 'config', configMap: { name: `${name}-config` } },
           { name: 'tmp', emptyDir: {} },
+          ...(inference ? [{ name: 'weights', emptyDir: {} }] : []),
+          ...((checkpoints || inference) && pvc
+            ? [{ name: 'checkpoints', persistentVolumeClaim: { claimName: pvc } }]
+            : []),
         ],
       },
     };
   }
 
   /** One of a kind: never two at once, even during an update (Recreate). */
-  const singleton = (role: string, gpus = 0): Obj => ({
+  const singleton = (role: string, shape: Parameters<typeof podTemplate>[1] = {}): Obj => ({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: meta(`${name}-${role}`, role),
@@ -167,7 +252,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
       replicas: one,
       strategy: { type: 'Recreate' },
       selector: { matchLabels: labels(role) },
-      template: podTemplate(role, [], gpus),
+      template: podTemplate(role, shape),
     },
   });
 
@@ -175,7 +260,11 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
    * Replicas with stable ordinals (their --index); scale-in removes the highest first, after a drain.
    * `count` undefined: another controller (KEDA's HPA) owns the replica count, so it is not applied.
    */
-  const replicated = (role: string, count: number | undefined, gpus = 0): Obj => ({
+  const replicated = (
+    role: string,
+    count: number | undefined,
+    shape: Parameters<typeof podTemplate>[1] = {},
+  ): Obj => ({
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
     metadata: meta(`${name}-${role}`, role),
@@ -184,7 +273,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
       serviceName: `${name}-${role}`,
       podManagementPolicy: 'Parallel',
       selector: { matchLabels: labels(role) },
-      template: podTemplate(role, ['--index', 'ordinal'], gpus),
+      template: podTemplate(role, { ...shape, extraArgs: ['--index', 'ordinal'] }),
     },
   });
 
@@ -208,16 +297,15 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     },
     singleton('coordinator'),
     singleton('buffer'),
-    singleton('learner', spec.learner.gpusPerNode),
+    singleton('learner', {
+      gpus: spec.learner.gpusPerNode,
+      ...(spec.learner.image ? { image: spec.learner.image } : {}),
+      checkpoints: !!pvc,
+    }),
     replicated('verifier', opts.drain ? 0 : spec.verifier.replicas),
     headless('verifier'),
-    replicated(
-      'generator',
-      keda ? undefined : replicas,
-      spec.rollout.engine === 'embedded' || spec.rollout.engine === 'simulated'
-        ? 0
-        : spec.rollout.gpusPerReplica,
-    ),
+    // With SGLang the GPUs go to the inference server; the generator beside it needs none.
+    replicated('generator', keda ? undefined : replicas, { inference: sglang }),
     headless('generator'),
     {
       apiVersion: 'policy/v1',

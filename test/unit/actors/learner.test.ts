@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeBatch } from '../../../actors/batch-store.js';
 import { createLearner } from '../../../actors/learner/learner.js';
@@ -119,6 +122,26 @@ describe('learner actor', () => {
     expect(trainer.steps).toHaveLength(1);
     expect(states.map((s) => s.phase)).toEqual(['done']);
     expect(dropped).toEqual([{ taskId: 'b', reason: 'surplus' }]);
+  });
+
+  it('keeps its checkpoints on a volume when checkpointDir is set, and resumes from there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nft-ckpt-'));
+    const deps = actorDeps({ steps: 5, maxStaleness: 1, checkpointDir: dir });
+    const learner1 = await createLearner({ ...deps, trainer: new FakeTrainer() });
+    const run1 = startActor(learner1.machine, { name: 'learner' }, 'learner');
+    await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
+    await tick(300);
+    run1.actor.send({ type: 'STOP' });
+    await run1.done;
+    learner1.dispose();
+    expect(readdirSync(join(dir, deps.config.runId, 'checkpoints'))).toEqual(['v1']);
+    expect(await deps.bus.blobs.get('checkpoints/v1')).toBeUndefined();
+    const second = new FakeTrainer();
+    const learner2 = await createLearner({ ...deps, trainer: second });
+    expect(second.restored).toEqual([1]);
+    expect(learner2.version()).toBe(1);
+    learner2.dispose();
+    await deps.bus.bus.close();
   });
 
   it('resumes from its checkpoint after a crash: same state, same version, nothing trained twice', async () => {

@@ -120,20 +120,103 @@ describe('desired state of a TrainingRun', () => {
     expect(() =>
       desiredObjects(
         run({
-          rollout: { engine: 'vllm', image: 'vllm/vllm-openai:v0.6.3', minReplicas: 1, maxReplicas: 2 },
+          rollout: {
+            engine: 'vllm',
+            image: 'vllm/vllm-openai:v0.6.3',
+            model: 'Qwen/Qwen2.5-Math-7B',
+            minReplicas: 1,
+            maxReplicas: 2,
+          },
         }),
         {
           image: 'i',
           rolloutReplicas: 1,
         },
       ),
+    ).toThrow(/rollout.engine vllm: .* use rollout.engine sglang/);
+    expect(() =>
+      desiredObjects(run({ checkpointing: { uri: 's3://bucket/run' } }), { image: 'i', rolloutReplicas: 1 }),
     ).toThrow(UnsupportedRunError);
+    expect(() =>
+      desiredObjects(
+        run({ rollout: { engine: 'sglang', image: 'sglang', minReplicas: 1, maxReplicas: 2 } }),
+        {
+          image: 'i',
+          rolloutReplicas: 1,
+        },
+      ),
+    ).toThrow(/rollout.model .* is required/);
     expect(() =>
       desiredObjects(run({ rollout: { engine: 'simulated', minReplicas: 3, maxReplicas: 2 } }), {
         image: 'i',
         rolloutReplicas: 1,
       }),
     ).toThrow(/minReplicas must not exceed/);
+  });
+});
+
+describe('SGLang rollout workers and the checkpoint volume', () => {
+  const sglang = () =>
+    desiredObjects(
+      run({
+        rollout: {
+          engine: 'sglang',
+          image: 'lmsysorg/sglang:v0.5.2',
+          model: 'Qwen/Qwen2.5-Math-7B',
+          gpusPerReplica: 2,
+          minReplicas: 1,
+          maxReplicas: 4,
+        },
+        checkpointing: { pvc: 'nft-checkpoints' },
+        learner: { image: 'nft-train-trainer:0.1.0', gpusPerNode: 8 },
+      }),
+      { image: 'nft-train:0.1.0', rolloutReplicas: 2 },
+    );
+
+  it('runs the inference server beside the generator, on the pod’s GPUs, talking over localhost', () => {
+    const objs = sglang();
+    for (const o of objs)
+      expect(
+        () => new (models[o.kind] as (typeof models)[string])(o as never).validate(),
+        o.kind,
+      ).not.toThrow();
+    const pod = byName(objs, 'StatefulSet', 'arith-generator').spec.template.spec;
+    expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(['generator', 'inference']);
+    const [generator, inference] = pod.containers;
+    expect(generator.resources).toBeUndefined();
+    expect(inference.resources.limits['nvidia.com/gpu']).toBe('2');
+    expect(inference.args).toEqual(
+      expect.arrayContaining(['--model-path', 'Qwen/Qwen2.5-Math-7B', '--tp-size', '2']),
+    );
+    expect(inference.image).toBe('lmsysorg/sglang:v0.5.2');
+    expect(inference.securityContext.readOnlyRootFilesystem).toBe(true);
+    // Both see /weights; the server reads the learner's exports from the checkpoint volume.
+    expect(generator.volumeMounts.map((m: { mountPath: string }) => m.mountPath)).toContain('/weights');
+    expect(inference.volumeMounts).toEqual(
+      expect.arrayContaining([{ name: 'checkpoints', mountPath: '/checkpoints', readOnly: true }]),
+    );
+    const config = JSON.parse(byName(objs, 'ConfigMap', 'arith-config').data['run.json']);
+    expect(config.engine).toBe('openai');
+    expect(config.openai).toMatchObject({
+      url: 'http://127.0.0.1:8000',
+      model: 'Qwen/Qwen2.5-Math-7B',
+      weightsDir: '/weights',
+    });
+    expect(config.checkpointDir).toBe('/checkpoints');
+  });
+
+  it('runs the learner in its own image with the checkpoint volume mounted', () => {
+    const learner = byName(sglang(), 'Deployment', 'arith-learner').spec.template.spec;
+    expect(learner.containers[0].image).toBe('nft-train-trainer:0.1.0');
+    expect(learner.containers[0].resources.limits['nvidia.com/gpu']).toBe('8');
+    expect(learner.containers[0].volumeMounts).toContainEqual({
+      name: 'checkpoints',
+      mountPath: '/checkpoints',
+    });
+    expect(learner.volumes).toContainEqual({
+      name: 'checkpoints',
+      persistentVolumeClaim: { claimName: 'nft-checkpoints' },
+    });
   });
 });
 
