@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { streamSubject } from '../../bus/channels.js';
 import { jetStreamName } from '../../bus/nats-support.js';
 import { type RunConfig, runConfigSchema } from '../../config/run-config.js';
@@ -89,6 +90,8 @@ export function runConfigOf(
         }
       : {}),
     ...(checkpointing.pvc ? { checkpointDir: CHECKPOINT_PATH } : {}),
+    // The image's root filesystem is read-only: a relative cache path goes under the pod's /tmp.
+    model: { ...config.model, checkpoint: posix.resolve('/tmp', config.model.checkpoint) },
     generators: rollout.minReplicas,
     verifiers: verifier.replicas,
     out: '/tmp/nft-run',

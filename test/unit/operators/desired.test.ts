@@ -203,6 +203,8 @@ describe('SGLang rollout workers and the checkpoint volume', () => {
       weightsDir: '/weights',
     });
     expect(config.checkpointDir).toBe('/checkpoints');
+    // Caches go under the pod's writable /tmp: the image's root filesystem is read-only.
+    expect(config.model.checkpoint).toBe('/tmp/.cache/base');
   });
 
   it('runs the learner in its own image with the checkpoint volume mounted', () => {
