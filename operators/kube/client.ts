@@ -52,6 +52,16 @@ export function kubeConfig(conn: KubeConnection = {}): KubeConfig {
   return kc;
 }
 
+const RUNS = { group: GROUP, version: VERSION, plural: PLURAL };
+
+/** A PUT of the run as it was read: its resourceVersion makes the server refuse a stale write. */
+const writeOf = (run: RunResource) => ({
+  ...RUNS,
+  namespace: run.metadata.namespace,
+  name: run.metadata.name,
+  body: run,
+});
+
 export const isConflict = (err: unknown) => err instanceof ApiException && err.code === 409;
 export const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
 
@@ -114,13 +124,7 @@ export class KubeClient {
 
   async getRun(namespace: string, name: string): Promise<RunResource | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace,
-        name,
-      })) as RunResource;
+      return (await this.custom.getNamespacedCustomObject({ ...RUNS, namespace, name })) as RunResource;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
@@ -129,26 +133,12 @@ export class KubeClient {
 
   /** Replaces the run (its finalizers); fails with a 409 when someone wrote it since it was read. */
   async replaceRun(run: RunResource): Promise<RunResource> {
-    return (await this.custom.replaceNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: run.metadata.namespace,
-      name: run.metadata.name,
-      body: run,
-    })) as RunResource;
+    return (await this.custom.replaceNamespacedCustomObject(writeOf(run))) as RunResource;
   }
 
   /** Replaces the status subresource; fails with a 409 when the run changed since it was read. */
   async replaceRunStatus(run: RunResource): Promise<RunResource> {
-    return (await this.custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: run.metadata.namespace,
-      name: run.metadata.name,
-      body: run,
-    })) as RunResource;
+    return (await this.custom.replaceNamespacedCustomObjectStatus(writeOf(run))) as RunResource;
   }
 
   /** Watches TrainingRuns in one namespace, or in all of them. */
