@@ -31,7 +31,11 @@ export async function createEvalEngine(config: RunConfig, log: (line: string) =>
       label: `embedded (${config.model.checkpoint})`,
       dispose,
     };
-  return { engine: policy, label: config.engine, dispose };
+  const label =
+    config.engine === 'openai'
+      ? `openai (${config.openai.url}${config.openai.model ? `, ${config.openai.model}` : ''})`
+      : config.engine;
+  return { engine: policy, label, dispose };
 }
 
 /** Tokens the embedded model is left to answer in, at most: enough for any number it learned to write. */
