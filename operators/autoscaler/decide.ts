@@ -75,7 +75,10 @@ export function decide(
   // Recommendations come at intervals: the last one from before a window held at its start, so it
   // belongs to the window, and it is what shows that the window is covered.
   const startOf = (entries: typeof all, seconds: number) =>
-    Math.max(0, entries.findLastIndex((h) => nowSeconds - h.at >= seconds));
+    Math.max(
+      0,
+      entries.findLastIndex((h) => nowSeconds - h.at >= seconds),
+    );
   const history = all.slice(startOf(all, keep));
   const within = (seconds: number) => history.slice(startOf(history, seconds)).map((h) => h.replicas);
   // A window counts once the recommendations cover it: a brand-new signal waits its full window.
