@@ -46,7 +46,9 @@ describe('nft-train operator (the process)', () => {
           break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      const generators = api.get('StatefulSet', 'team', 'cli-generator') as unknown as { spec: { replicas: number } };
+      const generators = api.get('StatefulSet', 'team', 'cli-generator') as unknown as {
+        spec: { replicas: number };
+      };
       expect(generators.spec.replicas).toBe(2);
       expect(run.status.phase).toBe('Pending');
       const progressing = run.status.conditions.find((c: { type: string }) => c.type === 'Progressing');

@@ -63,7 +63,14 @@ describe('simulated engines', () => {
 });
 
 describe('simulated decode time', () => {
-  const t = { medianTokens: 10, sigma: 0, maxTokens: 100, secondsPerToken: 1, stepSeconds: 1, msPerSecond: 0 };
+  const t = {
+    medianTokens: 10,
+    sigma: 0,
+    maxTokens: 100,
+    secondsPerToken: 1,
+    stepSeconds: 1,
+    msPerSecond: 0,
+  };
 
   it('is the longest response without a concurrency limit', () => {
     expect(generationSeconds(t, [3, 9, 4, 2])).toBe(9);
