@@ -111,16 +111,14 @@ describe.skipIf(!bin)('Helm chart', () => {
     }
   });
 
-  it('grants namespaced rights only, and no Secret but the NATS credentials', () => {
+  it('grants namespaced rights only, and no access to Secrets', () => {
     const docs = render();
     expect(docs.some((d) => d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding')).toBe(false);
     const role = docs.find((d) => d.kind === 'Role') as Doc & {
       rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
     };
     const secretRules = role.rules.filter((r) => r.resources.includes('secrets'));
-    expect(secretRules).toEqual([
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['t-nft-train-nats-auth'], verbs: ['get'] },
-    ]);
+    expect(secretRules).toEqual([]);
   });
 
   it('ships the run dashboard for the Grafana sidecar, as generated', () => {
