@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +15,7 @@ import { RunBus } from '../bus/run-bus.js';
 import { simulatedSchema } from '../config/run-config.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { startNatsServer } from '../test/support/nats-server.js';
+import { freePort } from '../util/free-port.js';
 import { metricValue, type Sample, scrape } from './prometheus-text.js';
 
 const help = `npm run bench:async [-- options]
@@ -99,18 +99,6 @@ interface Poll {
   at: number;
   learner: Sample[];
   generators: Sample[][];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function startActor(

@@ -7,27 +7,16 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunConfig } from '../config/run-config.js';
 import { dashboardQueries } from '../dashboards/run-dashboard.js';
 import { runEmbedded } from '../runtime/embedded-run.js';
+import { freePort } from '../util/free-port.js';
 
 const STEPS = 60;
 /** Queries run once the run is this far, so that every metric has had time to appear. */
 const QUERY_AT_STEP = 45;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function waitFor(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -12,6 +12,7 @@ import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../engines/openai/
 import { type PolicyServer, startPolicyServer } from '../../../engines/openai/server/server.js';
 import type { BlobStore } from '../../../engines/types.js';
 import { resolveObjective } from '../../../nft/index.js';
+import { freePort } from '../../../util/free-port.js';
 
 /**
  * The OpenAI policy engine against serve-policy's HTTP server (in this process, real sockets): what it
@@ -232,12 +233,4 @@ async function startProxy(
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise((resolve) => proxy.close(() => resolve())),
   };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
