@@ -27,6 +27,13 @@ ${runFlagHelp()}
   --no-metrics            do not serve metrics
   -h, --help              this text
 
+--trainer torch: the learner trains with the PyTorch trainer (engines/torch/, a python3 that can import
+torch: $NFT_TORCH_PYTHON or torch.python) instead of the embedded one, starting from the same base
+checkpoint; each policy version is exported to torch.exportDir/v<version>/ (default
+.cache/torch-exports), which the embedded policy or the server behind --engine openai loads. The torch
+section of the config file sets python, launcher (e.g. [torchrun, --nproc-per-node=8]), model
+(kind embedded, or kind hf with path or config), microBatchTokens, gradientCheckpointing and workDir.
+
 Writes OUT/summary.json (the run's outcome and accounting), OUT/metrics.jsonl (one line per step,
 plus one per evaluation) and prints the summary as one JSON line last on stdout.`;
 

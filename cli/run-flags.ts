@@ -29,6 +29,12 @@ export const runFlags: RunFlag[] = [
     type: 'string',
     help: 'OpenAI-compatible server for --engine openai',
   },
+  {
+    flag: 'trainer',
+    path: 'trainer',
+    type: 'string',
+    help: "learner's trainer: embedded | torch (PyTorch)",
+  },
   { flag: 'steps', path: 'steps', type: 'integer', help: 'optimisation steps' },
   { flag: 'seed', path: 'seed', type: 'integer', help: 'seed of the run: data order, sampling' },
   { flag: 'max-staleness', path: 'maxStaleness', type: 'integer', help: 'admission bound; 0 is on-policy' },

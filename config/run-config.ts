@@ -129,6 +129,45 @@ export const openaiSchema = z
   })
   .strict();
 
+/**
+ * The PyTorch trainer (`trainer: torch`, engines/torch/): the learner starts `python -m
+ * nft_torch.server` (or `launcher… -m nft_torch.server`) and drives it over stdio; each policy version
+ * is exported to `exportDir/v<version>/` and handed on as a `file://` reference.
+ */
+export const torchSchema = z
+  .object({
+    /** Python executable with torch; default $NFT_TORCH_PYTHON, else python3. */
+    python: z.string().min(1).optional(),
+    /** Runs `launcher… -m nft_torch.server` instead, e.g. [torchrun, --nproc-per-node=8]. */
+    launcher: z.array(z.string().min(1)).min(1).optional(),
+    model: z
+      .object({
+        /**
+         * `embedded`: the PyTorch port of the embedded transformer (`model` shape), starting from the
+         * embedded base checkpoint; `hf`: a Hugging Face causal LM (`path` or `config`).
+         */
+        kind: z.enum(['embedded', 'hf']).default('embedded'),
+        /** hf: a hub name or a local directory for from_pretrained. */
+        path: z.string().min(1).optional(),
+        /** hf: a model config (with model_type) to build a randomly initialised model instead. */
+        config: z.record(z.string(), z.unknown()).optional(),
+        /** hf: where exports copy the tokenizer from (default: path). */
+        tokenizer: z.string().min(1).optional(),
+        /** hf: attention implementation passed to transformers, e.g. sdpa. */
+        attnImplementation: z.string().min(1).optional(),
+      })
+      .strict()
+      .default(() => ({ kind: 'embedded' as const })),
+    /** Padded positions per forward pass; unset: the whole batch at once. */
+    microBatchTokens: z.number().int().positive().optional(),
+    gradientCheckpointing: z.boolean().default(false),
+    /** Where each policy version is exported (`v<version>/`): a directory the policy engines can read. */
+    exportDir: z.string().min(1).default('.cache/torch-exports'),
+    /** The trainer's scratch (checkpoints in flight, initial weights); unset: a temporary directory. */
+    workDir: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const runConfigSchema = z
   .object({
     runId: z
@@ -143,6 +182,9 @@ export const runConfigSchema = z
     engine: z.enum(['embedded', 'simulated', 'openai']).default('embedded'),
     simulated: simulatedSchema.default(() => simulatedSchema.parse({})),
     openai: openaiSchema.default(() => openaiSchema.parse({})),
+    /** The learner's trainer: the embedded TF.js one, or the PyTorch trainer (see `torch`). */
+    trainer: z.enum(['embedded', 'torch']).default('embedded'),
+    torch: torchSchema.default(() => torchSchema.parse({})),
     steps: z.number().int().positive().default(1000),
     groupSize: z.number().int().min(2).default(8),
     /**
@@ -213,6 +255,7 @@ export type ArithmeticConfig = z.infer<typeof arithmeticSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type SimulatedConfig = z.infer<typeof simulatedSchema>;
 export type OpenAIConfig = z.infer<typeof openaiSchema>;
+export type TorchConfig = z.infer<typeof torchSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -222,10 +265,9 @@ export class ConfigError extends Error {
 export function parseRunConfig(input: unknown, origin = 'config'): RunConfig {
   const result = runConfigSchema.safeParse(input);
   if (result.success) {
-    if (result.data.engine === 'openai' && !result.data.openai.url)
-      throw new ConfigError(
-        `invalid ${origin}:\n  openai.url: required when engine is openai: give --url http://HOST:PORT (the inference server, without /v1) or openai.url in the config file`,
-      );
+    const problems = crossFieldProblems(result.data);
+    if (problems.length > 0)
+      throw new ConfigError(`invalid ${origin}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {
@@ -235,6 +277,40 @@ export function parseRunConfig(input: unknown, origin = 'config'): RunConfig {
     return `  ${field}${shown}: ${issue.message}`;
   });
   throw new ConfigError(`invalid ${origin}:\n${lines.join('\n')}`);
+}
+
+/** Rules between fields, each as `field: what is wrong: the fix`. */
+function crossFieldProblems(c: RunConfig): string[] {
+  const problems: string[] = [];
+  if (c.engine === 'openai' && !c.openai.url)
+    problems.push(
+      'openai.url: required when engine is openai: give --url http://HOST:PORT (the inference server, without /v1) or openai.url in the config file',
+    );
+  if (c.trainer === 'torch') {
+    if (c.engine === 'simulated')
+      problems.push(
+        'trainer (got "torch"): engine simulated has its own timing-only trainer: use engine embedded or openai with trainer torch, or trainer embedded',
+      );
+    const model = c.torch.model;
+    if (model.kind === 'hf' && !model.path && !model.config)
+      problems.push(
+        'torch.model: kind hf needs path (a hub name or local directory) or config (a model config with model_type)',
+      );
+    if (model.kind === 'hf' && c.engine === 'embedded')
+      problems.push(
+        'torch.model.kind (got "hf"): the embedded policy cannot load a Hugging Face export: use engine openai with a server that loads it (SGLang), or torch.model.kind embedded',
+      );
+  }
+  if (c.torch.model.kind === 'embedded') {
+    const extra = (['path', 'config', 'tokenizer', 'attnImplementation'] as const).filter(
+      (k) => c.torch.model[k] !== undefined,
+    );
+    if (extra.length > 0)
+      problems.push(
+        `torch.model.${extra[0]}: only for kind hf (kind embedded takes its shape from model and its weights from the base checkpoint): remove it or set torch.model.kind hf`,
+      );
+  }
+  return problems;
 }
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {

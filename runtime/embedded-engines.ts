@@ -2,12 +2,15 @@ import type { Blobs } from '../bus/bus.js';
 import type { RunConfig } from '../config/run-config.js';
 import { loadOrBuildBase } from '../engines/embedded/pretrain.js';
 import { ThreadedPolicy, ThreadedTrainer } from '../engines/embedded/threaded.js';
+import type { TrainerEngine } from '../engines/types.js';
 import { resolveObjective } from '../nft/index.js';
 import type { RunEngines } from './engines.js';
 
 /**
  * Builds the embedded engines from the base checkpoint: one trainer, and a policy per generator, each
- * in a thread of its own so that sampling, training and the actors use the cores at once.
+ * in a thread of its own so that sampling, training and the actors use the cores at once. With
+ * `trainer: torch` the trainer is the PyTorch trainer started from the same base checkpoint; the
+ * policies load its `file://` exports.
  */
 export async function createEmbeddedEngines(
   config: RunConfig,
@@ -20,9 +23,13 @@ export async function createEmbeddedEngines(
     seed: config.model.baseSeed,
     log,
   });
-  let trainer: Promise<ThreadedTrainer> | undefined;
+  let trainer: Promise<TrainerEngine> | undefined;
   return {
     trainer: () => {
+      if (config.trainer === 'torch') {
+        trainer ??= import('./torch-trainer.js').then((m) => m.createTorchTrainer(config, base.weights, log));
+        return trainer;
+      }
       trainer ??= ThreadedTrainer.create({
         model: config.model,
         weights: base.weights,

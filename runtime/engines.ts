@@ -15,7 +15,8 @@ export interface RunEngines {
 
 /**
  * The engines `config.engine` names: the embedded transformer, the simulated timing engines, or an
- * OpenAI-compatible inference server for the generators.
+ * OpenAI-compatible inference server for the generators. With `trainer: torch` (engine embedded or
+ * openai) the learner's trainer is the PyTorch trainer (runtime/torch-trainer.ts).
  */
 export async function createEngines(
   config: RunConfig,

@@ -1,12 +1,14 @@
 import type { Blobs } from '../bus/bus.js';
 import type { RunConfig } from '../config/run-config.js';
 import { OpenAIPolicy } from '../engines/openai/policy.js';
+import type { TrainerEngine } from '../engines/types.js';
 import type { RunEngines } from './engines.js';
 
 /**
- * `engine: openai`: each generator samples from the OpenAI-compatible server at `openai.url`; the
+ * `engine: openai`: each generator samples from the OpenAI-compatible server at `openai.url`. The
  * learner trains with the embedded trainer, whose exports (`blob:` refs) the policy engine writes into
- * `openai.weightsDir` for the server to load. The trainer is the seam for a GPU trainer later.
+ * `openai.weightsDir` for the server to load, or with `trainer: torch` the PyTorch trainer, whose
+ * exports (`file://` refs) the server reads where they are.
  */
 export async function createOpenAIEngines(
   config: RunConfig,
@@ -18,11 +20,23 @@ export async function createOpenAIEngines(
     throw new Error(
       'engine openai: openai.url is not set; give --url http://HOST:PORT or openai.url in the config',
     );
-  const { createEmbeddedEngines } = await import('./embedded-engines.js');
-  const embedded = await createEmbeddedEngines(config, blobs, log);
+  // The embedded engines (and the base checkpoint they start from) are built only when the trainer needs them.
+  let embedded: Promise<RunEngines> | undefined;
+  let trainer: Promise<TrainerEngine> | undefined;
+  const trainerOf = async (): Promise<TrainerEngine> => {
+    if (config.trainer === 'torch' && config.torch.model.kind === 'hf') {
+      const { createTorchTrainer } = await import('./torch-trainer.js');
+      return createTorchTrainer(config, undefined, log);
+    }
+    embedded ??= import('./embedded-engines.js').then((m) => m.createEmbeddedEngines(config, blobs, log));
+    return (await embedded).trainer();
+  };
   const policies = new Set<OpenAIPolicy>();
   return {
-    trainer: embedded.trainer,
+    trainer: () => {
+      trainer ??= trainerOf();
+      return trainer;
+    },
     policy: async (seed) => {
       const policy = new OpenAIPolicy({ ...openai, url, blobs, seed, log });
       policies.add(policy);
@@ -30,7 +44,11 @@ export async function createOpenAIEngines(
     },
     dispose: () => {
       for (const p of policies) p.dispose();
-      embedded.dispose();
+      // A trainer that failed to start has nothing to dispose; its error went to whoever asked for it.
+      if (embedded) void embedded.then((e) => e.dispose()).catch(ignore);
+      else void trainer?.then((t) => t.dispose()).catch(ignore);
     },
   };
 }
+
+function ignore(): void {}

@@ -15,10 +15,17 @@ export function architectureOf(model: ModelShape, tokenizer: CharTokenizer = def
   return { layers, dModel, heads, contextLength, vocabSize: tokenizer.vocabSize };
 }
 
-/** Reads the blob a `PolicyRef` names: `blob:<key>` in the bus's blob store. */
+/**
+ * Reads the weights a `PolicyRef` names: `blob:<key>` in the bus's blob store (the embedded trainer's
+ * export), or `file://<dir>` (the torch trainer's export of the embedded model: dir/model.safetensors).
+ */
 export async function readWeights(blobs: BlobStore | undefined, ref: PolicyRef): Promise<Uint8Array> {
+  if (ref.uri.startsWith('file://')) {
+    const { readExportedEmbedded } = await import('../torch/weights.js');
+    return readExportedEmbedded(ref.uri);
+  }
   if (!ref.uri.startsWith('blob:'))
-    throw new Error(`embedded policy: cannot load ${ref.uri}, only blob:<key> URIs`);
+    throw new Error(`embedded policy: cannot load ${ref.uri}, only blob:<key> and file://<dir> URIs`);
   if (!blobs) throw new Error('embedded policy: load() needs a BlobStore');
   const key = ref.uri.slice('blob:'.length);
   const bytes = await blobs.get(key);

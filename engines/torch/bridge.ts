@@ -146,6 +146,11 @@ export class TorchTrainer implements TrainerEngine {
     }
   }
 
+  /** The trainer process's id (the launcher's, under a launcher). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   private get timeout(): number {
     return this.options.requestTimeoutMs ?? 1_800_000;
   }

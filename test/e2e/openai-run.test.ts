@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,13 @@ import { OpenAIPolicy } from '../../engines/openai/policy.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { runCli } from '../support/cli-run.js';
 import { expectCompleteRun } from '../support/run-checks.js';
+import { findTorchPython, NO_TORCH_MESSAGE } from '../support/torch-python.js';
 
 /**
  * `nft-train serve-policy` as its own process: the OpenAI policy engine rides out the server being
  * killed and started again mid-run, says so clearly when it does not come back, and a whole training
- * run goes through it with `nft-train run --engine openai --url`.
+ * run goes through it with `nft-train run --engine openai --url`, with the embedded trainer and with
+ * the PyTorch one (`--trainer torch`).
  */
 
 interface Served {
@@ -145,5 +147,63 @@ describe('OpenAI policy engine against a serve-policy process', () => {
     // The server ends up serving the last version the learner published.
     const info = (await (await fetch(`${served.url}/get_model_info`)).json()) as { weight_version: string };
     expect(Number(info.weight_version)).toBeGreaterThanOrEqual(2);
+  }, 300_000);
+});
+
+// CI installs python3-torch: there the test runs, and fails if torch cannot be imported.
+const torchPython = findTorchPython();
+if (!torchPython && !process.env.CI) console.warn(`openai run with the torch trainer ${NO_TORCH_MESSAGE}`);
+
+describe.skipIf(!torchPython && !process.env.CI)('OpenAI engine with the PyTorch trainer', () => {
+  it('trains through the real actors with nft-train run --engine openai --url --trainer torch', async () => {
+    expect(torchPython, NO_TORCH_MESSAGE).toBeDefined();
+    const served = await servePolicy(0);
+    const out = mkdtempSync(join(tmpdir(), 'nft-e2e-openai-torch-'));
+    const exportDir = join(out, 'exports');
+    const config = join(out, 'run.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        steps: 3,
+        promptsPerStep: 4,
+        eval: { everySteps: 3, targetAccuracy: 1 },
+        openai: { weightsDir: join(out, 'weights') },
+        torch: { python: torchPython, exportDir },
+      }),
+    );
+    const run = runCli([
+      'run',
+      '--engine',
+      'openai',
+      '--url',
+      served.url,
+      '--trainer',
+      'torch',
+      '--config',
+      config,
+      '--out',
+      out,
+      '--no-metrics',
+    ]);
+    expect(await run.exit, run.stderr()).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
+    expectCompleteRun(summary, { steps: 3, evalVersions: [0, 3], maxStaleness: 1 });
+    expect(summary.groupsTrained).toBeGreaterThan(0);
+
+    // The server serves a version the torch trainer exported, read from its export directory.
+    const info = (await (await fetch(`${served.url}/get_model_info`)).json()) as {
+      weight_version: string;
+      model_path: string;
+    };
+    const version = Number(info.weight_version);
+    expect(version).toBeGreaterThanOrEqual(2);
+    expect(info.model_path).toBe(join(exportDir, `v${version}`));
+    expect(existsSync(join(info.model_path, 'model.safetensors'))).toBe(true);
+
+    // The trainer process was started, shut down with the run, and is gone.
+    const pid = Number(/torch trainer: pid (\d+),/.exec(run.stderr())?.[1]);
+    expect(pid, run.stderr()).toBeGreaterThan(0);
+    expect(run.stderr()).toContain(`torch trainer: pid ${pid} exited`);
+    expect(() => process.kill(pid, 0)).toThrow();
   }, 300_000);
 });
