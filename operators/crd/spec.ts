@@ -113,6 +113,13 @@ export const crossFieldRules = [
     message: 'rollout.model (what the inference server loads) is required for the vllm and sglang engines',
     holds: (s: TrainingRunSpec) => ['embedded', 'simulated'].includes(s.rollout.engine) || !!s.rollout.model,
   },
+  {
+    path: [],
+    rule: "self.trainer != 'torch' || has(self.checkpointing.pvc)",
+    message:
+      'trainer torch needs checkpointing.pvc: a ReadWriteMany volume through which the rollout pods read the learner’s exports',
+    holds: (s: TrainingRunSpec) => s.trainer !== 'torch' || !!s.checkpointing.pvc,
+  },
 ] as const;
 
 /** Parses a spec and applies the cross-field rules; errors name the field, the value and the rule. */

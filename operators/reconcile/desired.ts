@@ -90,6 +90,10 @@ export function runConfigOf(
         }
       : {}),
     ...(checkpointing.pvc ? { checkpointDir: CHECKPOINT_PATH } : {}),
+    // The rollout pods mount the checkpoint volume too: exports there are paths their servers can read.
+    ...(config.trainer === 'torch'
+      ? { torch: { ...config.torch, exportDir: posix.join(CHECKPOINT_PATH, 'exports', run.metadata.name) } }
+      : {}),
     // The image's root filesystem is read-only: a relative cache path goes under the pod's /tmp.
     model: { ...config.model, checkpoint: posix.resolve('/tmp', config.model.checkpoint) },
     generators: rollout.minReplicas,
@@ -197,10 +201,10 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
       gpus?: number;
       image?: string;
       inference?: boolean;
-      checkpoints?: boolean;
+      checkpoints?: 'rw' | 'ro';
     } = {},
   ) {
-    const { extraArgs = [], gpus = 0, image = opts.image, inference = false, checkpoints = false } = shape;
+    const { extraArgs = [], gpus = 0, image = opts.image, inference = false, checkpoints } = shape;
     return {
       metadata: { labels: labels(role) },
       spec: {
@@ -229,7 +233,10 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
               { name: 'config', mountPath: '/etc/nft', readOnly: true },
               { name: 'tmp', mountPath: '/tmp' },
               ...(inference ? [{ name: 'weights', mountPath: WEIGHTS_PATH }] : []),
-              ...(checkpoints ? [{ name: 'checkpoints', mountPath: CHECKPOINT_PATH }] : []),
+              ...(checkpoints === 'rw' ? [{ name: 'checkpoints', mountPath: CHECKPOINT_PATH }] : []),
+              ...(checkpoints === 'ro'
+                ? [{ name: 'checkpoints', mountPath: CHECKPOINT_PATH, readOnly: true }]
+                : []),
             ],
           },
           ...(inference ? [inferenceContainer()] : []),
@@ -303,12 +310,16 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     singleton('learner', {
       gpus: spec.learner.gpusPerNode,
       ...(spec.learner.image ? { image: spec.learner.image } : {}),
-      checkpoints: !!pvc,
+      ...(pvc ? { checkpoints: 'rw' as const } : {}),
     }),
     replicated('verifier', opts.drain ? 0 : spec.verifier.replicas),
     headless('verifier'),
     // With SGLang the GPUs go to the inference server; the generator beside it needs none.
-    replicated('generator', keda ? undefined : replicas, { inference: sglang }),
+    replicated('generator', keda ? undefined : replicas, {
+      inference: sglang,
+      // Generators of a torch-trained run load its exports (embedded) or pass their paths on (SGLang).
+      ...(pvc && config.trainer === 'torch' ? { checkpoints: 'ro' as const } : {}),
+    }),
     headless('generator'),
     {
       apiVersion: 'policy/v1',

@@ -207,6 +207,24 @@ describe('SGLang rollout workers and the checkpoint volume', () => {
     expect(config.model.checkpoint).toBe('/tmp/.cache/base');
   });
 
+  it('sends a torch-trained run’s exports through the checkpoint volume the rollout pods mount', () => {
+    expect(() => desiredObjects(run({ trainer: 'torch' }), { image: 'i', rolloutReplicas: 1 })).toThrow(
+      /trainer torch needs checkpointing.pvc/,
+    );
+    const objs = desiredObjects(run({ trainer: 'torch', checkpointing: { pvc: 'shared' } }), {
+      image: 'i',
+      rolloutReplicas: 1,
+    });
+    const config = JSON.parse(byName(objs, 'ConfigMap', 'arith-config').data['run.json']);
+    expect(config.torch.exportDir).toBe('/checkpoints/exports/arith');
+    const generator = byName(objs, 'StatefulSet', 'arith-generator').spec.template.spec;
+    expect(generator.containers[0].volumeMounts).toContainEqual({
+      name: 'checkpoints',
+      mountPath: '/checkpoints',
+      readOnly: true,
+    });
+  });
+
   it('runs the learner in its own image with the checkpoint volume mounted', () => {
     const learner = byName(sglang(), 'Deployment', 'arith-learner').spec.template.spec;
     expect(learner.containers[0].image).toBe('nft-train-trainer:0.1.0');
