@@ -117,38 +117,49 @@ describe('OpenAI policy engine against a serve-policy process', () => {
 
   it('trains through the real actors with nft-train run --engine openai --url', async () => {
     const served = await servePolicy(0);
-    const out = mkdtempSync(join(tmpdir(), 'nft-e2e-openai-'));
-    const config = join(out, 'run.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        steps: 3,
-        promptsPerStep: 4,
-        eval: { everySteps: 3, targetAccuracy: 1 },
-        openai: { weightsDir: join(out, 'weights') },
-      }),
-    );
-    const run = runCli([
-      'run',
-      '--engine',
-      'openai',
-      '--url',
-      served.url,
-      '--config',
-      config,
-      '--out',
-      out,
-      '--no-metrics',
-    ]);
-    expect(await run.exit, run.stderr()).toBe(0);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
-    expectCompleteRun(summary, { steps: 3, evalVersions: [0, 3], maxStaleness: 1 });
-    expect(summary.groupsTrained).toBeGreaterThan(0);
+    await trainThrough(served.url, 'nft-e2e-openai-');
     // The server ends up serving the last version the learner published.
     const info = (await (await fetch(`${served.url}/get_model_info`)).json()) as { weight_version: string };
     expect(Number(info.weight_version)).toBeGreaterThanOrEqual(2);
   }, 300_000);
 });
+
+/**
+ * `nft-train run --engine openai --url URL` for 3 steps of 4 prompts, with `args` and `config` added;
+ * checks the summary of a complete run that trained something and returns the run's stderr.
+ */
+async function trainThrough(url: string, prefix: string, args: string[] = [], extra: object = {}) {
+  const out = mkdtempSync(join(tmpdir(), prefix));
+  const config = join(out, 'run.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      steps: 3,
+      promptsPerStep: 4,
+      eval: { everySteps: 3, targetAccuracy: 1 },
+      openai: { weightsDir: join(out, 'weights') },
+      ...extra,
+    }),
+  );
+  const run = runCli([
+    'run',
+    '--engine',
+    'openai',
+    '--url',
+    url,
+    ...args,
+    '--config',
+    config,
+    '--out',
+    out,
+    '--no-metrics',
+  ]);
+  expect(await run.exit, run.stderr()).toBe(0);
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
+  expectCompleteRun(summary, { steps: 3, evalVersions: [0, 3], maxStaleness: 1 });
+  expect(summary.groupsTrained).toBeGreaterThan(0);
+  return run.stderr();
+}
 
 // CI installs python3-torch: there the test runs, and fails if torch cannot be imported.
 const torchPython = findTorchPython();
@@ -158,37 +169,10 @@ describe.skipIf(!torchPython && !process.env.CI)('OpenAI engine with the PyTorch
   it('trains through the real actors with nft-train run --engine openai --url --trainer torch', async () => {
     expect(torchPython, NO_TORCH_MESSAGE).toBeDefined();
     const served = await servePolicy(0);
-    const out = mkdtempSync(join(tmpdir(), 'nft-e2e-openai-torch-'));
-    const exportDir = join(out, 'exports');
-    const config = join(out, 'run.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        steps: 3,
-        promptsPerStep: 4,
-        eval: { everySteps: 3, targetAccuracy: 1 },
-        openai: { weightsDir: join(out, 'weights') },
-        torch: { python: torchPython, exportDir },
-      }),
-    );
-    const run = runCli([
-      'run',
-      '--engine',
-      'openai',
-      '--url',
-      served.url,
-      '--trainer',
-      'torch',
-      '--config',
-      config,
-      '--out',
-      out,
-      '--no-metrics',
-    ]);
-    expect(await run.exit, run.stderr()).toBe(0);
-    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
-    expectCompleteRun(summary, { steps: 3, evalVersions: [0, 3], maxStaleness: 1 });
-    expect(summary.groupsTrained).toBeGreaterThan(0);
+    const exportDir = join(mkdtempSync(join(tmpdir(), 'nft-e2e-torch-exports-')), 'exports');
+    const stderr = await trainThrough(served.url, 'nft-e2e-openai-torch-', ['--trainer', 'torch'], {
+      torch: { python: torchPython, exportDir },
+    });
 
     // The server serves a version the torch trainer exported, read from its export directory.
     const info = (await (await fetch(`${served.url}/get_model_info`)).json()) as {
@@ -201,9 +185,9 @@ describe.skipIf(!torchPython && !process.env.CI)('OpenAI engine with the PyTorch
     expect(existsSync(join(info.model_path, 'model.safetensors'))).toBe(true);
 
     // The trainer process was started, shut down with the run, and is gone.
-    const pid = Number(/torch trainer: pid (\d+),/.exec(run.stderr())?.[1]);
-    expect(pid, run.stderr()).toBeGreaterThan(0);
-    expect(run.stderr()).toContain(`torch trainer: pid ${pid} exited`);
+    const pid = Number(/torch trainer: pid (\d+),/.exec(stderr)?.[1]);
+    expect(pid, stderr).toBeGreaterThan(0);
+    expect(stderr).toContain(`torch trainer: pid ${pid} exited`);
     expect(() => process.kill(pid, 0)).toThrow();
   }, 300_000);
 });

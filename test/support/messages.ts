@@ -1,4 +1,4 @@
-import type { Scored } from '../../bus/messages.js';
+import type { Scored, Task } from '../../bus/messages.js';
 import { packFloat32, packInt32 } from '../../bus/packed.js';
 
 /** Builds a scored sample with sensible defaults, for tests of the buffer and learner. */
@@ -33,4 +33,22 @@ export function scored(
 /** A group of `rewards.length` samples for one task. */
 export function group(taskId: string, rewards: number[], extra: Partial<Scored> = {}): Scored[] {
   return rewards.map((r, i) => scored(taskId, i, r, { groupSize: rewards.length, ...extra }));
+}
+
+/**
+ * The verifiers' answers to evaluation round `round`, as coordinator events: the i-th eval task of the
+ * round among `published` is answered correctly when `correct[i]` is.
+ */
+export function evalAnswers(published: readonly Task[], round: number, correct: readonly boolean[]) {
+  return published
+    .filter((t) => t.kind === 'eval' && t.evalRound === round)
+    .map((t, i) => {
+      const s = scored(t.taskId, 0, correct[i] ? 1 : 0, { kind: 'eval', evalRound: round, groupSize: 1 });
+      return {
+        type: 'EVAL_ANSWER' as const,
+        round,
+        taskId: t.taskId,
+        scored: { ...s, correct: Boolean(correct[i]) },
+      };
+    });
 }

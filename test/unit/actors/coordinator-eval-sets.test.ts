@@ -10,7 +10,7 @@ import type { Task } from '../../../bus/messages.js';
 import { parseRunConfig } from '../../../config/run-config.js';
 import { BUILTIN_TEMPLATES } from '../../../evaluation/templates.js';
 import { summariseCoordinator } from '../../../runtime/summary.js';
-import { scored } from '../../support/messages.js';
+import { evalAnswers } from '../../support/messages.js';
 
 const problem = (i: number, dataSource = 'arithmetic') => ({
   id: `p${i}`,
@@ -50,15 +50,7 @@ function harness(targetAccuracy = 1) {
   });
   const actor = createActor(machine, { input: { config, source } }).start();
   const answer = async (round: number, correct: boolean[]) => {
-    for (const [i, t] of published.filter((t) => t.evalRound === round).entries()) {
-      const s = scored(t.taskId, 0, correct[i] ? 1 : 0, { kind: 'eval', evalRound: round, groupSize: 1 });
-      actor.send({
-        type: 'EVAL_ANSWER',
-        round,
-        taskId: t.taskId,
-        scored: { ...s, correct: Boolean(correct[i]) },
-      });
-    }
+    for (const event of evalAnswers(published, round, correct)) actor.send(event);
     await settle();
   };
   return { actor, published, announced, answer, config };

@@ -5,7 +5,7 @@ import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
 import { parseRunConfig } from '../../../config/run-config.js';
-import { scored } from '../../support/messages.js';
+import { evalAnswers } from '../../support/messages.js';
 
 const problem = (i: number) => ({
   id: `p${i}`,
@@ -61,16 +61,7 @@ function harness(opts: {
   const actor = createActor(machine, { input }).start();
   const train = () => published.filter((t) => t.kind === 'train');
   const answerEval = async (round: number, correct: boolean[]) => {
-    const tasks = published.filter((t) => t.kind === 'eval' && t.evalRound === round);
-    tasks.forEach((t, i) => {
-      const s = scored(t.taskId, 0, correct[i] ? 1 : 0, { kind: 'eval', evalRound: round, groupSize: 1 });
-      actor.send({
-        type: 'EVAL_ANSWER',
-        round,
-        taskId: t.taskId,
-        scored: { ...s, correct: Boolean(correct[i]) },
-      });
-    });
+    for (const event of evalAnswers(published, round, correct)) actor.send(event);
     await settle();
   };
   return { actor, published, announced, snapshots, train, answerEval };

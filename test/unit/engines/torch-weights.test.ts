@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeContainer, encodeContainer } from '../../../engines/embedded/codec.js';
+import { decodeContainer } from '../../../engines/embedded/codec.js';
 import { WEIGHTS_FORMAT } from '../../../engines/embedded/model.js';
 import { paramSpecs } from '../../../engines/embedded/params.js';
 import {
@@ -14,18 +14,10 @@ import {
   toFloat32,
   writeSafetensors,
 } from '../../../engines/torch/weights.js';
+import { tinyArch, tinyEmbeddedWeights } from '../../support/tiny-weights.js';
 
-const arch = { layers: 1, dModel: 8, heads: 2, contextLength: 4, vocabSize: 5 };
-
-function embeddedBlob(): Uint8Array {
-  let k = 0;
-  const arrays = paramSpecs(arch).map((s) => ({
-    name: s.name,
-    shape: s.shape,
-    values: Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () => (k++ % 97) / 7 - 3),
-  }));
-  return encodeContainer({ format: WEIGHTS_FORMAT, meta: { arch }, arrays });
-}
+const arch = tinyArch;
+const embeddedBlob = () => tinyEmbeddedWeights();
 
 describe('safetensors (engines/torch/weights.ts)', () => {
   it('writes and reads float32 tensors and metadata, header aligned to 8 bytes', async () => {

@@ -12,6 +12,7 @@ import { readWeights as readPolicyWeights } from '../../../engines/embedded/poli
 import { defaultWeightReaders, readWeights } from '../../../engines/openai/server/weight-readers.js';
 import { embeddedToSafetensors, readExportedEmbedded } from '../../../engines/torch/weights.js';
 import { createTorchTrainer } from '../../../runtime/torch-trainer.js';
+import { tinyArch, tinyEmbeddedWeights } from '../../support/tiny-weights.js';
 import { findTorchPython, NO_TORCH_MESSAGE } from '../../support/torch-python.js';
 
 const dirs: string[] = [];
@@ -24,17 +25,8 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const arch = { layers: 1, dModel: 8, heads: 2, contextLength: 4, vocabSize: 5 };
-
-function embeddedBlob(): Uint8Array {
-  let k = 0;
-  const arrays = paramSpecs(arch).map((s) => ({
-    name: s.name,
-    shape: s.shape,
-    values: Float32Array.from({ length: s.shape.reduce((a, b) => a * b, 1) }, () => (k++ % 89) / 11 - 2),
-  }));
-  return encodeContainer({ format: WEIGHTS_FORMAT, meta: { arch }, arrays });
-}
+const arch = tinyArch;
+const embeddedBlob = () => tinyEmbeddedWeights(89, 11, 2);
 
 describe('trainer: torch in the run configuration', () => {
   it('defaults to the embedded trainer; torch takes the embedded port and .cache/torch-exports', () => {
