@@ -32,14 +32,14 @@ const usage = `nft-train — Negative-aware Fine-Tuning for math reasoning, as a
 Usage: nft-train <command> [options]
 
 Commands:
-  run        train (the embedded default: all actors in one process, tiny policy, arithmetic task)
-  pretrain   build the mediocre base checkpoint the embedded run starts from
-  compare    run several objectives over seeds; write an accuracy plot and a table
-  verify     check answers with the math verifier (one pair, or a JSONL file)
-  eval       avg@k and pass@k of a policy on math benchmarks (AIME, AMC, MATH500, …)
-  actor      run one actor of a run as its own process, over NATS JetStream
+  run           train (the embedded default: all actors in one process, tiny policy, arithmetic task)
+  pretrain      build the mediocre base checkpoint the embedded run starts from
+  compare       run several objectives over seeds; write an accuracy plot and a table
+  verify        check answers with the math verifier (one pair, or a JSONL file)
+  eval          avg@k and pass@k of a policy on math benchmarks (AIME, AMC, MATH500, …)
+  actor         run one actor of a run as its own process, over NATS JetStream
   serve-policy  the embedded policy behind an OpenAI-compatible HTTP API (for --engine openai)
-  operator   the Kubernetes operator: reconcile TrainingRun resources into pods, scale rollout workers
+  operator      the Kubernetes operator: reconcile TrainingRun resources into pods, scale rollout workers
 
 Run 'nft-train <command> --help' for a command's options.`;
 
