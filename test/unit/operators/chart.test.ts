@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -8,8 +9,10 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { renderDashboard } from '../../../dashboards/render.js';
+import { parseTrainingRunSpec } from '../../../operators/crd/spec.js';
+import { desiredObjects, type TrainingRun } from '../../../operators/reconcile/desired.js';
 import { helm, helmBinary } from '../../support/helm.js';
 
 const CHART = 'charts/nft-train';
@@ -34,10 +37,10 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   'apiextensions.k8s.io/v1/CustomResourceDefinition': CustomResourceDefinition,
 };
 
-function render(sets: string[] = [], extra: string[] = []): Doc[] {
+function render(sets: string[] = [], extra: string[] = [], release = 't'): Doc[] {
   const r = helm(bin as string, [
     'template',
-    't',
+    release,
     CHART,
     '-n',
     'nft',
@@ -119,6 +122,30 @@ describe.skipIf(!bin)('Helm chart', () => {
     };
     const secretRules = role.rules.filter((r) => r.resources.includes('secrets'));
     expect(secretRules).toEqual([]);
+  });
+
+  it('installs, under the README release name, the NATS Service and Secret its TrainingRun example names', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /## Kubernetes[\s\S]*?```sh\nhelm install (\S+) [\s\S]*?```yaml\n([\s\S]*?)```/.exec(
+      readme,
+    );
+    expect(block, 'the README Kubernetes section with helm install and a TrainingRun').not.toBeNull();
+    const [, release, example] = block as RegExpExecArray;
+    const run = parse(example as string) as TrainingRun;
+    const objs = desiredObjects(
+      { ...run, metadata: { ...run.metadata, namespace: 'ml', uid: 'u' } },
+      {
+        image: 'i',
+        rolloutReplicas: 1,
+      },
+    );
+    expect(objs.length).toBeGreaterThan(0);
+    const spec = parseTrainingRunSpec(run.spec);
+    const docs = render([], [], release);
+    const host = new URL(spec.nats.url).hostname;
+    expect(docs.some((d) => d.kind === 'Service' && d.metadata.name === host)).toBe(true);
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata.name === spec.nats.credentialsSecret);
+    expect(secret, `${spec.nats.credentialsSecret} among the rendered Secrets`).toBeDefined();
   });
 
   it('ships the run dashboard for the Grafana sidecar, as generated', () => {
