@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { matches, mergePatch, parse, readBody, status } from './kube-api-wire.js';
 
 /**
  * A Kubernetes API server in memory, over real HTTP, with the behaviour the operator depends on:
@@ -391,49 +391,6 @@ function key(res: Resource, ns: string, name: string): string {
   return `${res.group}/${res.plural}/${ns}/${name}`;
 }
 
-function status(code: number, reason: string, message: string) {
-  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message };
-}
-
 function notFound(res: Resource, name: string) {
   return status(404, 'NotFound', `${res.plural} "${name}" not found`);
-}
-
-function parse(body: string): unknown {
-  return body.trimStart().startsWith('{') ? JSON.parse(body) : parseYaml(body);
-}
-
-function matches(obj: Obj, selector: string | null): boolean {
-  if (!selector) return true;
-  const labels = (obj.metadata.labels as Record<string, string> | undefined) ?? {};
-  return selector.split(',').every((term) => {
-    const [k, v] = term.split('=') as [string, string];
-    return labels[k] === v;
-  });
-}
-
-/** RFC 7386: null deletes a key, objects merge, everything else replaces. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> =
-    target && typeof target === 'object' && !Array.isArray(target)
-      ? { ...(target as Record<string, unknown>) }
-      : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => {
-      data += c;
-    });
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
-  });
 }
