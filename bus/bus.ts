@@ -55,6 +55,32 @@ export interface Blobs extends BlobStore {
 
 export type Unsubscribe = () => void;
 
+/** A message a consumer gave up on: it ran out of deliveries, or the consumer terminated it. */
+export interface DeadLetter {
+  /** The bus stream it was published to, and the durable that gave up on it. */
+  stream: string;
+  durable: string;
+  reason: 'max-deliveries' | 'terminated';
+  deliveries: number;
+  /** The message itself, as published; `data` is undefined when it is no longer stored. */
+  msgId: string;
+  data: unknown;
+  headers: Headers;
+  /** When the bus recorded the dead letter, in epoch milliseconds. */
+  at: number;
+}
+
+/**
+ * A message a durable has not settled yet: `queued` (not delivered, or handed back for redelivery),
+ * `held` (delivered and unacknowledged), or `maybe-held` (delivered; the transport cannot tell whether it
+ * was acknowledged out of order, as JetStream's consumer state shows only an acknowledgement floor).
+ */
+export interface Unsettled {
+  msgId: string;
+  headers: Headers;
+  state: 'queued' | 'held' | 'maybe-held';
+}
+
 export interface Bus {
   publish(stream: string, data: unknown, opts: { msgId: string; headers?: Headers }): Promise<PublishResult>;
   consumer(stream: string, opts: ConsumerOptions): Promise<Consumer>;
@@ -63,7 +89,15 @@ export interface Bus {
   subscribe(topic: string, handler: (data: unknown) => void): Unsubscribe;
   kv: KeyValue;
   blobs: Blobs;
-  /** Called once for each message of `stream` that exhausted `maxDeliver` and will not be redelivered. */
-  onDeadLetter(stream: string, handler: (msg: { msgId: string; data: unknown }) => void): Unsubscribe;
+  /**
+   * From now on, every message of `streams` that a consumer gives up on (out of deliveries, or terminated)
+   * is recorded durably in the dead-letter queue `queue`, whoever is running. Idempotent; call it before
+   * the streams' consumers exist, so that nothing escapes it.
+   */
+  captureDeadLetters(queue: string, streams: readonly string[]): Promise<void>;
+  /** A durable work queue over the dead letters recorded in `queue`. */
+  deadLetters(queue: string, opts: ConsumerOptions): Promise<Consumer<DeadLetter>>;
+  /** What `durable` has not settled of `stream`, oldest first: where a task can still be. */
+  unsettled(stream: string, durable: string): Promise<Unsettled[]>;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   batchSchema,
+  bufferMessageSchema,
   evaluatedEventSchema,
   outcomeSchema,
   policyEventSchema,
@@ -18,7 +19,7 @@ import {
 export const streams = {
   tasks: taskSchema,
   rollouts: rolloutsMessageSchema,
-  scored: scoredMessageSchema,
+  scored: bufferMessageSchema,
   /** Scored evaluation samples go back to the coordinator, not to the buffer. */
   evalScored: scoredMessageSchema,
   batches: batchSchema,
@@ -33,6 +34,26 @@ export const topics = {
 } as const;
 
 export type StreamName = keyof typeof streams;
+
+/** The durable consumer that works each stream: one role takes each stream's messages. */
+export const streamWorkers = {
+  tasks: 'generator',
+  rollouts: 'verifier',
+  scored: 'buffer',
+  evalScored: 'coordinator',
+  batches: 'learner',
+  outcomes: 'coordinator',
+} as const satisfies Record<StreamName, string>;
+
+/** The streams in the order a task passes through them (evaluation answers leave at evalScored). */
+export const pipelineOrder: readonly StreamName[] = [
+  'tasks',
+  'rollouts',
+  'scored',
+  'evalScored',
+  'batches',
+  'outcomes',
+];
 export type TopicName = keyof typeof topics;
 export type StreamMessage<S extends StreamName> = z.infer<(typeof streams)[S]>;
 export type TopicMessage<T extends TopicName> = z.infer<(typeof topics)[T]>;
@@ -44,6 +65,11 @@ export function runPrefixes(runId: string) {
 
 export function streamSubject(runId: string, stream: StreamName): string {
   return `${runPrefixes(runId).subject}${stream}`;
+}
+
+/** The run's dead-letter queue: what any consumer of its streams gave up on. */
+export function deadLetterQueue(runId: string): string {
+  return `${runPrefixes(runId).subject}deadLetters`;
 }
 
 export function topicSubject(runId: string, topic: TopicName): string {

@@ -3,10 +3,12 @@ import type {
   Bus,
   Consumer,
   ConsumerOptions,
+  DeadLetter,
   Delivery,
   Headers,
   KeyValue,
   PublishResult,
+  Unsettled,
   Unsubscribe,
 } from './bus.js';
 
@@ -32,10 +34,12 @@ interface InFlight {
 const DEDUPE_WINDOW_MS = 120_000;
 
 class MemoryStream {
+  constructor(readonly name: string) {}
   readonly messages = new Map<number, Stored>();
   readonly durables = new Map<string, DurableState>();
   readonly seenIds = new Map<string, number>();
-  readonly deadLetterHandlers = new Set<(msg: { msgId: string; data: unknown }) => void>();
+  /** The dead-letter queue that records what consumers of this stream give up on. */
+  deadLetterQueue: string | undefined;
   nextSeq = 1;
 }
 
@@ -147,10 +151,24 @@ export class MemoryBus implements Bus {
     return () => set.delete(handler);
   }
 
-  onDeadLetter(stream: string, handler: (msg: { msgId: string; data: unknown }) => void): Unsubscribe {
+  async captureDeadLetters(queue: string, streams: readonly string[]): Promise<void> {
+    for (const name of streams) this.stream(name).deadLetterQueue = queue;
+  }
+
+  async deadLetters(queue: string, opts: ConsumerOptions): Promise<Consumer<DeadLetter>> {
+    return (await this.consumer(queue, opts)) as Consumer<DeadLetter>;
+  }
+
+  async unsettled(stream: string, durable: string): Promise<Unsettled[]> {
     const s = this.stream(stream);
-    s.deadLetterHandlers.add(handler);
-    return () => s.deadLetterHandlers.delete(handler);
+    const d = s.durables.get(durable);
+    const out: Unsettled[] = [];
+    for (const msg of [...s.messages.values()].sort((a, b) => a.seq - b.seq)) {
+      if (!msg.unacked.has(d ? durable : '')) continue;
+      const state = d?.inFlight.has(msg.seq) ? 'held' : 'queued';
+      out.push({ msgId: msg.msgId, headers: { ...msg.headers }, state });
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -167,7 +185,7 @@ export class MemoryBus implements Bus {
   private stream(name: string): MemoryStream {
     let s = this.streams.get(name);
     if (!s) {
-      s = new MemoryStream();
+      s = new MemoryStream(name);
       this.streams.set(name, s);
     }
     return s;
@@ -214,7 +232,11 @@ export class MemoryBus implements Bus {
       headers: { ...msg.headers },
       deliveryCount,
       ack: async () => settle(),
-      term: async () => settle(),
+      term: async () => {
+        if (!d.inFlight.has(msg.seq)) return;
+        settle();
+        this.recordDeadLetter(s, d, msg, 'terminated', deliveryCount);
+      },
       working: async () => {
         const f = d.inFlight.get(msg.seq);
         if (f) f.deadline = this.now() + d.opts.ackWaitMs;
@@ -230,11 +252,12 @@ export class MemoryBus implements Bus {
   private requeue(s: MemoryStream, d: DurableState, seq: number, delayMs: number): void {
     const msg = s.messages.get(seq);
     if (!msg) return;
-    if ((d.deliveries.get(seq) ?? 0) >= d.opts.maxDeliver) {
+    const deliveries = d.deliveries.get(seq) ?? 0;
+    if (deliveries >= d.opts.maxDeliver) {
       d.deliveries.delete(seq);
       msg.unacked.delete(d.name);
       if (msg.unacked.size === 0) s.messages.delete(seq);
-      for (const h of s.deadLetterHandlers) queueMicrotask(() => h({ msgId: msg.msgId, data: msg.data }));
+      this.recordDeadLetter(s, d, msg, 'max-deliveries', deliveries);
       return;
     }
     const push = () => {
@@ -250,6 +273,28 @@ export class MemoryBus implements Bus {
       if (!this.closed) push();
     }, delayMs);
     d.timers.add(timer);
+  }
+
+  private recordDeadLetter(
+    s: MemoryStream,
+    d: DurableState,
+    msg: Stored,
+    reason: DeadLetter['reason'],
+    deliveries: number,
+  ): void {
+    const queue = s.deadLetterQueue;
+    if (queue === undefined || this.closed) return;
+    const letter: DeadLetter = {
+      stream: s.name,
+      durable: d.name,
+      reason,
+      deliveries,
+      msgId: msg.msgId,
+      data: msg.data,
+      headers: { ...msg.headers },
+      at: this.now(),
+    };
+    void this.publish(queue, letter, { msgId: `${s.name}#${msg.seq}#${d.name}#${reason}` });
   }
 
   private redeliverExpired(): void {

@@ -63,6 +63,17 @@ export const scoredSchema = rolloutSchema.extend({
 export const rolloutsMessageSchema = z.object({ samples: z.array(rolloutSchema).min(1) });
 export const scoredMessageSchema = z.object({ samples: z.array(scoredSchema).min(1) });
 
+/**
+ * The coordinator counted these tasks as failed (their group can never be complete): the buffer lets go of
+ * the samples it holds of them and takes no more. It travels behind the samples, in the buffer's queue.
+ */
+export const releaseSchema = z.object({
+  release: z.object({ taskIds: z.array(z.string().min(1)).min(1), reason: z.string() }),
+});
+
+/** The buffer's queue: scored samples, and releases of tasks that will never be complete. */
+export const bufferMessageSchema = z.union([scoredMessageSchema, releaseSchema]);
+
 export const groupSchema = z.object({
   taskId: z.string().min(1),
   correctRate: z.number().min(0).max(1),
@@ -160,6 +171,15 @@ export const progressSchema = z.object({
   admissionBlockedSeconds: z.number().min(0),
   /** When the coordinator wrote this, in milliseconds since the epoch. */
   at: z.number(),
+  /** Set while the run makes no progress with work in flight: how long, and where that work is. */
+  stalled: z
+    .object({
+      seconds: z.number().min(0),
+      /** Tasks in flight by where they were found (a stream, or `nowhere`). */
+      inFlight: z.record(z.string(), z.number().int().min(0)),
+      detail: z.string(),
+    })
+    .optional(),
 });
 
 export type Task = z.infer<typeof taskSchema>;
@@ -167,6 +187,7 @@ export type Rollout = z.infer<typeof rolloutSchema>;
 export type Scored = z.infer<typeof scoredSchema>;
 export type Group = z.infer<typeof groupSchema>;
 export type Batch = z.infer<typeof batchSchema>;
+export type BufferMessage = z.infer<typeof bufferMessageSchema>;
 export type Outcome = z.infer<typeof outcomeSchema>;
 export type PolicyEvent = z.infer<typeof policyEventSchema>;
 export type DropEvent = z.infer<typeof dropEventSchema>;

@@ -8,22 +8,25 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type StoredMsg,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
-import { connect, type Msg, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type {
   Blobs,
   Bus,
   Consumer,
   ConsumerOptions,
+  DeadLetter,
   Headers,
   KeyValue,
   PublishResult,
+  Unsettled,
   Unsubscribe,
 } from './bus.js';
+import { readAll, unsettledOf } from './nats-backlog.js';
 import { type ConsumerContext, NatsConsumer } from './nats-consumer.js';
+import { deadLetterConsumer, ensureCaptureStream } from './nats-dead-letters.js';
 import { natsBlobs, natsKeyValue } from './nats-stores.js';
 import {
   ConnectionWatch,
@@ -33,7 +36,6 @@ import {
   isTransient,
   jetStreamName,
   kvKey,
-  MSG_ID_HEADER,
   type RetryPolicy,
   retrying,
   settleWithin,
@@ -77,6 +79,10 @@ export class NatsBus implements Bus {
   private readonly retry: RetryPolicy;
   private readonly consumerContext: ConsumerContext;
   private readonly streams = new Map<string, Promise<void>>();
+  /** Each captured stream's dead-letter queue (JetStream names), as told by captureDeadLetters. */
+  private readonly deadLetterQueues = new Map<string, string>();
+  /** JetStream stream names back to the bus streams (subjects) they hold. */
+  private readonly subjects = new Map<string, string>();
   private readonly consumers = new Set<NatsConsumer>();
   private readonly connection: ConnectionWatch;
   private readonly requestTimeoutMs: number;
@@ -209,20 +215,43 @@ export class NatsBus implements Bus {
     };
   }
 
-  /**
-   * JetStream announces a message that ran out of deliveries with an advisory naming its sequence, when
-   * the consumer next looks for work; the message itself is still in the stream (limits retention).
-   */
-  onDeadLetter(stream: string, handler: (msg: { msgId: string; data: unknown }) => void): Unsubscribe {
+  async captureDeadLetters(queue: string, streams: readonly string[]): Promise<void> {
+    this.assertOpen();
+    for (const stream of streams) {
+      this.deadLetterQueues.set(jetStreamName(stream), jetStreamName(queue));
+      this.subjects.set(jetStreamName(stream), stream);
+    }
+    await ensureCaptureStream(this.jsm, this.retry, queue, streams);
+  }
+
+  async deadLetters(queue: string, opts: ConsumerOptions): Promise<Consumer<DeadLetter>> {
+    const name = jetStreamName(queue);
+    const durable = jetStreamName(opts.durable);
+    await retrying(`create consumer ${durable} on ${name}`, this.retry, () =>
+      this.jsm.consumers.add(name, {
+        durable_name: durable,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: nanos(opts.ackWaitMs),
+        max_deliver: opts.maxDeliver,
+        deliver_policy: DeliverPolicy.All,
+      }),
+    );
+    const advisories: NatsConsumer = new NatsConsumer(
+      this.consumerContext,
+      name,
+      durable,
+      opts.ackWaitMs,
+      () => this.consumers.delete(advisories),
+    );
+    this.consumers.add(advisories);
+    return deadLetterConsumer(advisories, this.jsm, this.retry, (n) => this.subjects.get(n) ?? n);
+  }
+
+  unsettled(stream: string, durable: string): Promise<Unsettled[]> {
+    this.assertOpen();
     const name = jetStreamName(stream);
-    const sub = this.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${name}.*`, {
-      callback: (err, msg) => {
-        if (!err) void this.deadLetter(name, msg, handler);
-      },
-    });
-    return () => {
-      if (!sub.isClosed()) sub.unsubscribe();
-    };
+    const consumer = jetStreamName(durable);
+    return unsettledOf(this.js, this.jsm, this.retry, name, consumer, () => this.gaveUp(name, consumer));
   }
 
   /**
@@ -233,9 +262,12 @@ export class NatsBus implements Bus {
   async purge(prefixes: { subject: string; key: string; blob: string }) {
     this.assertOpen();
     const streams: string[] = [];
+    // The run's data streams hold its subjects; its dead-letter queue is named after its prefix.
+    const namePrefix = jetStreamName(prefixes.subject);
     for await (const info of this.jsm.streams.list()) {
       const subjects = info.config.subjects ?? [];
-      if (subjects.length === 0 || !subjects.every((s) => s.startsWith(prefixes.subject))) continue;
+      const data = subjects.length > 0 && subjects.every((s) => s.startsWith(prefixes.subject));
+      if (!data && !info.config.name.startsWith(namePrefix)) continue;
       await this.jsm.streams.delete(info.config.name);
       streams.push(info.config.name);
       this.streams.delete(subjects[0] as string);
@@ -308,25 +340,16 @@ export class NatsBus implements Bus {
     }
   }
 
-  private async deadLetter(
-    stream: string,
-    advisory: Msg,
-    handler: (msg: { msgId: string; data: unknown }) => void,
-  ): Promise<void> {
-    let stored: StoredMsg | null;
-    try {
-      const { stream_seq: seq } = advisory.json<{ stream_seq: number }>();
-      stored = await retrying(`read dead letter ${stream}#${seq}`, this.retry, () =>
-        this.jsm.streams.getMessage(stream, { seq }),
-      );
-      if (!stored) throw new Error(`message ${seq} is no longer in the stream`);
-    } catch (err) {
-      if (this.closed) return;
-      const reason = err instanceof Error ? err.message : String(err);
-      process.emitWarning(`could not read a dead letter of ${stream}: ${reason}`);
-      return;
-    }
-    handler({ msgId: stored.header.get(MSG_ID_HEADER), data: decodeJson(stored.data) });
+  /** Stream sequences of `stream` that `durable` gave up on, from the stream's dead-letter queue. */
+  private async gaveUp(stream: string, durable: string): Promise<Set<number>> {
+    const queue = this.deadLetterQueues.get(stream);
+    const seqs = new Set<number>();
+    if (!queue) return seqs;
+    // Dead letters are few: read them all (2.9 servers take one filter subject, and there are two kinds).
+    const ours = (subject: string) => subject.endsWith(`.${stream}.${durable}`);
+    for (const advisory of await readAll(this.js, queue, {}, false))
+      if (ours(advisory.subject)) seqs.add(advisory.json<{ stream_seq: number }>().stream_seq);
+    return seqs;
   }
 
   private assertOpen(): void {

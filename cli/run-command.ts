@@ -5,6 +5,7 @@ import { ConfigError, type RunConfig } from '../config/run-config.js';
 import { runEmbedded } from '../runtime/embedded-run.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { buildConfig, type FlagOverrides } from './config-input.js';
+import { integerFlag } from './flags.js';
 import { ProgressLine } from './progress.js';
 import { runDistributed } from './run-distributed.js';
 import { runFlagHelp, runFlagOptions, runFlagOverrides } from './run-flags.js';
@@ -24,6 +25,8 @@ ${runFlagHelp()}
                           one; credentials and TLS from the environment: NATS_USER and
                           NATS_PASSWORD or NATS_TOKEN; NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY
   --processes SPEC        replicas with --nats, e.g. generator=3,verifier=2
+  --max-restart-delay S   with --nats: an actor that exits is started again after 1, 2, 4 … up to S
+                          seconds (default 30; back to 1 s after 30 s of healthy life)
   --no-metrics            do not serve metrics
   -h, --help              this text
 
@@ -46,6 +49,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       'no-metrics': { type: 'boolean' },
       nats: { type: 'string' },
       processes: { type: 'string' },
+      'max-restart-delay': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -59,9 +63,14 @@ export async function runCommand(argv: string[]): Promise<number> {
     metrics: values['no-metrics'] ? false : undefined,
   };
   const config = buildConfig(values.config, overrides);
-  if (values.nats) return runDistributed(config, values.nats, values.processes);
+  const maxRestartDelay = integerFlag('--max-restart-delay', values['max-restart-delay']);
+  if (maxRestartDelay !== undefined && maxRestartDelay < 1)
+    throw new ConfigError(`--max-restart-delay ${maxRestartDelay}: expected whole seconds, at least 1`);
+  if (values.nats) return runDistributed(config, values.nats, values.processes, maxRestartDelay);
   if (values.processes)
     throw new ConfigError('--processes needs --nats URL: processes meet on a NATS server');
+  if (maxRestartDelay !== undefined)
+    throw new ConfigError('--max-restart-delay needs --nats URL: only actor processes are restarted');
   const summary = await runAndRecord(config);
   console.log(JSON.stringify(summary));
   return 0;

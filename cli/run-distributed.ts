@@ -13,6 +13,7 @@ export async function runDistributed(
   config: RunConfig,
   nats: string,
   processes: string | undefined,
+  maxRestartDelaySeconds?: number,
 ): Promise<number> {
   const counts = replicaCounts(processes, { generator: config.generators, verifier: config.verifiers });
   const actors: SupervisedActor[] = [
@@ -33,6 +34,7 @@ export async function runDistributed(
       actors,
       args: ['--nats', nats, '--run', config.runId, '--config', configFile],
       log,
+      ...(maxRestartDelaySeconds === undefined ? {} : { maxRestartDelayMs: maxRestartDelaySeconds * 1000 }),
       onCoordinatorOutput: (line) => {
         summary = line;
       },

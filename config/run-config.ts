@@ -242,6 +242,19 @@ export const runConfigSchema = z
     maxDeliveries: z.number().int().positive().default(5),
     /** Seconds a task may stay unacknowledged before it is redelivered. */
     ackWaitSeconds: z.number().positive().default(30),
+    /** How the coordinator makes sure that no task in flight is forgotten and no stall goes unreported. */
+    watchdog: z
+      .object({
+        /**
+         * A task in flight this long is looked for in every stream. Found nowhere (or only part of its
+         * group, at the buffer), it is counted as failed; still held somewhere after three deadlines, too.
+         */
+        taskDeadlineSeconds: z.number().positive().default(600),
+        /** No progress this long with tasks in flight: the run reports a stall and where its tasks are. */
+        stallSeconds: z.number().positive().default(120),
+      })
+      .strict()
+      .default(() => ({ taskDeadlineSeconds: 600, stallSeconds: 120 })),
     out: z.string().default('runs/latest'),
     metricsPort: z.number().int().min(0).max(65535).default(9464),
     metrics: z.boolean().default(true),

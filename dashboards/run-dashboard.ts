@@ -150,6 +150,32 @@ export function runDashboard() {
         ],
         { x: 12, y: 32 },
       ),
+      panel(
+        'Stalls: time without progress, and where the work in flight is',
+        [
+          { expr: `max(${n('runStalled')})`, legend: 'seconds without progress' },
+          { expr: `sum by (where) (${n('tasksInFlight')})`, legend: 'in flight at {{where}}' },
+        ],
+        { x: 0, y: 40 },
+        'short',
+        'Set by the coordinator watchdog while nothing progresses with tasks in flight (watchdog.stallSeconds)',
+      ),
+      panel(
+        'Dead letters and tasks given up',
+        [
+          {
+            expr: `sum by (stream) (increase(${n('deadLetters')}[$__rate_interval]))`,
+            legend: 'dead letters {{stream}}',
+          },
+          {
+            expr: `sum by (cause) (increase(${n('tasksExpired')}[$__rate_interval]))`,
+            legend: 'counted failed: {{cause}}',
+          },
+        ],
+        { x: 12, y: 40 },
+        'short',
+        'Messages a consumer gave up on, and tasks the watchdog found lost, incomplete or overdue',
+      ),
     ],
   };
 }

@@ -23,7 +23,12 @@ export interface RunSummary {
   duplicatesTrained: number;
   /** Samples the learner refused because it had trained them already (redeliveries caught). */
   duplicatesRejected: number;
-  outcomeConflicts: number;
+  /** Tasks first counted dropped (a copy of their group dropped, or given up as lost) and later trained. */
+  outcomesRevised: number;
+  /** Tasks in flight the watchdog counted as failed, by cause: lost, incomplete, overdue. */
+  expired: Record<string, number>;
+  /** Dead letters read, by stream; `beforeStart`: recorded while no coordinator was reading them. */
+  deadLetters: Record<string, number>;
   stalenessMean: number;
   stalenessMax: number;
   doneReason: string;
@@ -41,6 +46,8 @@ export function summarise(args: {
   maxStaleness: number;
   ledger: TaskLedger;
   stats: TrainingStats;
+  expired?: Record<string, number>;
+  deadLetters?: Record<string, number>;
   evals: EvaluatedEvent[];
   /** Wall seconds at which each evaluation round's result came in. */
   evalSeconds: Map<number, number>;
@@ -81,7 +88,9 @@ export function summarise(args: {
     lost: counts.lost,
     duplicatesTrained: counts.duplicatesTrained,
     duplicatesRejected: stats.duplicatesRejected,
-    outcomeConflicts: counts.conflicts,
+    outcomesRevised: counts.revised,
+    expired: args.expired ?? {},
+    deadLetters: args.deadLetters ?? {},
     stalenessMean: round(stats.samplesTrained > 0 ? stats.stalenessSum / stats.samplesTrained : 0, 4),
     stalenessMax: stats.stalenessMax,
     doneReason: args.doneReason,
@@ -104,6 +113,8 @@ export function summariseCoordinator(
   ctx: {
     ledger: TaskLedger;
     stats: TrainingStats;
+    expired?: Record<string, number>;
+    deadLetters?: Record<string, number>;
     evals: EvaluatedEvent[];
     evalsAtMs: number[];
     startedAtMs: number;
@@ -121,6 +132,8 @@ export function summariseCoordinator(
     maxStaleness: config.maxStaleness,
     ledger: ctx.ledger,
     stats: ctx.stats,
+    ...(ctx.expired ? { expired: ctx.expired } : {}),
+    ...(ctx.deadLetters ? { deadLetters: ctx.deadLetters } : {}),
     evals: ctx.evals,
     evalSeconds,
     targetAccuracy: config.eval.targetAccuracy,

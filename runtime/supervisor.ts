@@ -5,7 +5,8 @@ import { actorName, type Role } from './roles.js';
 /**
  * Starts one process per actor (`nft-train actor <role>`) and keeps every one of them alive: an actor
  * that exits before the run is closed — crashed, killed, or drained by someone else's SIGTERM — starts
- * again after a growing pause (1 s, 2 s, 4 s … 30 s; back to 1 s after 30 s of healthy life) and resumes from the run's stored state. The run
+ * again after a growing pause (1 s, 2 s, 4 s … up to 30 s or `maxRestartDelayMs`; back to 1 s after 30 s of
+ * healthy life) and resumes from the run's stored state. The run
  * ends when the coordinator exits 0; workers exit 0 by themselves once it has closed the run.
  * An actor that fails with an error soon after starting, several times in a row, is a crash loop
  * (a bad configuration, a missing file): the supervisor gives up rather than spin.
@@ -25,6 +26,8 @@ export interface SupervisorOptions {
   onCoordinatorOutput: (line: string) => void;
   /** How long workers may take to exit after the coordinator did, before they get SIGTERM. */
   workerExitTimeoutMs?: number;
+  /** The longest pause before a restart (default 30 s). */
+  maxRestartDelayMs?: number;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -35,6 +38,9 @@ const HEALTHY_UPTIME_MS = 30_000;
 
 export async function supervise(options: SupervisorOptions): Promise<number> {
   const { log } = options;
+  // A crash loop is one that fails right after starting, so the pause may not be shorter than that.
+  if (options.maxRestartDelayMs !== undefined && options.maxRestartDelayMs < 1000)
+    throw new Error(`maxRestartDelayMs ${options.maxRestartDelayMs}: at least 1000`);
   let closed = false;
   const running = new Map<string, ChildProcess>();
 
@@ -86,7 +92,7 @@ export async function supervise(options: SupervisorOptions): Promise<number> {
             log(`${name} failed ${quickFailures} times in a row right after starting: giving up`);
             return resolve(exitCode);
           }
-          const wait = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** restarts++);
+          const wait = Math.min(options.maxRestartDelayMs ?? MAX_BACKOFF_MS, 1000 * 2 ** restarts++);
           log(
             `${name} exited (${signal ? `signal ${signal}` : `code ${code}`}); restarting in ${wait / 1000}s`,
           );

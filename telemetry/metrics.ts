@@ -109,6 +109,29 @@ export function createMetrics(registry = new Registry()) {
       help: 'Generators running in this process (sum over processes: the rollout workers)',
       ...r,
     }),
+    runStalled: new Gauge({
+      name: 'nft_run_stalled_seconds',
+      help: 'Seconds without progress while tasks are in flight (0 while the run progresses)',
+      ...r,
+    }),
+    tasksInFlight: new Gauge({
+      name: 'nft_tasks_in_flight',
+      help: 'Tasks in flight by the stream the watchdog last found them in (nowhere: lost)',
+      labelNames: ['where'],
+      ...r,
+    }),
+    tasksExpired: new Counter({
+      name: 'nft_tasks_expired_total',
+      help: 'Tasks in flight the watchdog counted as failed, by cause (lost, incomplete, overdue)',
+      labelNames: ['cause'],
+      ...r,
+    }),
+    deadLetters: new Counter({
+      name: 'nft_dead_letters_total',
+      help: 'Messages a consumer gave up on (out of deliveries or terminated), by stream',
+      labelNames: ['stream'],
+      ...r,
+    }),
     samplesTrained: new Counter({
       name: 'nft_samples_trained_total',
       help: 'Responses used in optimisation steps',

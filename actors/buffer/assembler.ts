@@ -84,6 +84,22 @@ export class BatchAssembler<H> {
     return this.emitBatches();
   }
 
+  /**
+   * The coordinator counted these tasks as failed, their groups never to be complete: let go of what is
+   * held of them (acknowledged, nothing reported) and take no more of them.
+   */
+  release(taskIds: readonly string[]): AssemblerAction<H>[] {
+    const handles: H[] = [];
+    for (const taskId of taskIds) {
+      for (const held of this.partial.get(taskId)?.values() ?? []) handles.push(held.handle);
+      this.partial.delete(taskId);
+      const i = this.ready.findIndex((r) => r.group.taskId === taskId);
+      if (i >= 0) handles.push(...(this.ready.splice(i, 1)[0]?.handles ?? []));
+      this.settled.add(taskId);
+    }
+    return handles.length > 0 ? [{ type: 'ack', handles }] : [];
+  }
+
   /** The run needs no more batches: what is held now or completes later is surplus. */
   finish(): AssemblerAction<H>[] {
     this.finished = true;

@@ -1,5 +1,6 @@
 import type { Delivery } from '../../bus/bus.js';
-import type { Scored } from '../../bus/messages.js';
+import { streamWorkers } from '../../bus/channels.js';
+import type { BufferMessage } from '../../bus/messages.js';
 import { batchName, storeBatch } from '../batch-store.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { reportDrop } from '../outcomes.js';
@@ -12,20 +13,20 @@ import { type AssemblerAction, BatchAssembler } from './assembler.js';
  * crash loses nothing; heartbeats keep held samples from being redelivered meanwhile.
  */
 
-export const bufferMachine = createWorkLoop<Delivery<{ samples: Scored[] }>>();
+export const bufferMachine = createWorkLoop<Delivery<BufferMessage>>();
 
 const FETCH_MAX = 256;
 
 export async function createBuffer(deps: ActorDeps) {
   const { bus, config, metrics } = deps;
-  const consumer = await bus.consumer('scored', consumerOptions(config, 'buffer'));
-  const assembler = new BatchAssembler<Delivery<{ samples: Scored[] }>>({
+  const consumer = await bus.consumer('scored', consumerOptions(config, streamWorkers.scored));
+  const assembler = new BatchAssembler<Delivery<BufferMessage>>({
     promptsPerStep: config.promptsPerStep,
     maxStaleness: config.maxStaleness,
     nextStep: (await bus.getState<number>('buffer.nextStep')) ?? 0,
   });
 
-  async function apply(actions: AssemblerAction<Delivery<{ samples: Scored[] }>>[]): Promise<void> {
+  async function apply(actions: AssemblerAction<Delivery<BufferMessage>>[]): Promise<void> {
     for (const action of actions) {
       if (action.type === 'batch') {
         const batch = await storeBatch(bus, action.step, action.groups);
@@ -54,8 +55,15 @@ export async function createBuffer(deps: ActorDeps) {
       handBack: nakAll,
       process: async (work) => {
         await pendingFinish;
-        // A message's samples share its delivery: it is acknowledged when their group is settled.
-        for (const d of work) for (const sample of d.data.samples) await apply(assembler.add(sample, d));
+        for (const d of work) {
+          if ('release' in d.data) {
+            await apply(assembler.release(d.data.release.taskIds));
+            await d.ack();
+            continue;
+          }
+          // A message's samples share its delivery: it is acknowledged when their group is settled.
+          for (const sample of d.data.samples) await apply(assembler.add(sample, d));
+        }
       },
     }),
   });

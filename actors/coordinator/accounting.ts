@@ -5,7 +5,9 @@ export interface LedgerSnapshot {
   dispatched: number;
   /** One character per task: `.` unsettled, `T` trained, or the first letter code of a drop reason. */
   outcomes: string;
-  conflicts: number;
+  /** Tasks first counted dropped and later trained (`conflicts` in snapshots of earlier versions). */
+  revised?: number;
+  conflicts?: number;
   trainedTwice: number;
   unknown: number;
 }
@@ -24,13 +26,17 @@ export function trainTaskId(index: number): string {
 }
 
 /**
- * Where every dispatched training task ended: trained once, or dropped once for a reason. A task with
- * no outcome at the end of a run is lost; a second outcome for one task is a conflict. Both must stay 0.
+ * Where every dispatched training task ended: trained once, or dropped once for a reason. A task with no
+ * outcome at the end of a run is lost, and must stay 0. With at-least-once delivery a task can be
+ * reported more than once: the same drop again, or a copy of its group dropped while another copy
+ * trained. The learner decides what trains and trains a task at most once, so a trained outcome stands
+ * over a drop reported before it (counted as revised); otherwise the first outcome stands.
  */
 export class TaskLedger {
   private readonly dispatched = new Set<string>();
   private readonly outcomes = new Map<string, 'trained' | DropReason>();
-  conflicts = 0;
+  /** Tasks first counted dropped, then trained: the trained outcome stands. */
+  revised = 0;
   /** Tasks reported trained twice: must stay 0 whatever the bus redelivers. */
   trainedTwice = 0;
   /** Drop events for tasks this coordinator never dispatched (e.g. from before a restart). */
@@ -40,21 +46,35 @@ export class TaskLedger {
     this.dispatched.add(taskId);
   }
 
-  settle(taskId: string, outcome: 'trained' | DropReason): void {
+  /** Records an outcome; returns whether it changed what the ledger says of the task. */
+  settle(taskId: string, outcome: 'trained' | DropReason): boolean {
     if (!this.dispatched.has(taskId)) {
       this.unknown++;
-      return;
+      return false;
     }
     const previous = this.outcomes.get(taskId);
-    if (previous !== undefined) {
-      // The same drop reported again (a redelivery processed twice) changes nothing, and neither does a
-      // late copy of a trained group being dropped: the task was trained once.
-      if (outcome !== 'trained' && (previous === outcome || previous === 'trained')) return;
-      if (previous === 'trained' && outcome === 'trained') this.trainedTwice++;
-      else this.conflicts++;
-      return;
+    if (previous === undefined) {
+      this.outcomes.set(taskId, outcome);
+      return true;
     }
-    this.outcomes.set(taskId, outcome);
+    if (outcome !== 'trained') return false;
+    // Steps are counted once each, so a task in two counted steps was trained twice.
+    if (previous === 'trained') {
+      this.trainedTwice++;
+      return false;
+    }
+    this.outcomes.set(taskId, 'trained');
+    this.revised++;
+    return true;
+  }
+
+  isSettled(taskId: string): boolean {
+    return this.outcomes.has(taskId);
+  }
+
+  /** Training tasks dispatched and not yet settled. */
+  unsettledIds(): string[] {
+    return [...this.dispatched].filter((id) => !this.outcomes.has(id));
   }
 
   snapshot(): LedgerSnapshot {
@@ -70,7 +90,7 @@ export class TaskLedger {
     return {
       dispatched: n,
       outcomes: codes.join(''),
-      conflicts: this.conflicts,
+      revised: this.revised,
       trainedTwice: this.trainedTwice,
       unknown: this.unknown,
     };
@@ -84,7 +104,7 @@ export class TaskLedger {
       const outcome = OUTCOME_OF.get(s.outcomes[i] ?? '.');
       if (outcome !== undefined) ledger.outcomes.set(id, outcome);
     }
-    ledger.conflicts = s.conflicts;
+    ledger.revised = s.revised ?? s.conflicts ?? 0;
     ledger.trainedTwice = s.trainedTwice;
     ledger.unknown = s.unknown;
     return ledger;
@@ -119,7 +139,7 @@ export class TaskLedger {
       groupsDropped,
       droppedByReason: dropped,
       lost: this.unsettled,
-      conflicts: this.conflicts,
+      revised: this.revised,
       duplicatesTrained: this.trainedTwice,
     };
   }

@@ -1,14 +1,19 @@
 import type { Span } from '@opentelemetry/api';
 import { fromPromise } from 'xstate';
-import type { Outcome, PolicyEvent, RunState, Task, TrainedEvent } from '../../bus/messages.js';
+import type { Delivery } from '../../bus/bus.js';
+import { type StreamMessage, streamWorkers } from '../../bus/channels.js';
+import type { Outcome, PolicyEvent, Progress, RunState, Task, TrainedEvent } from '../../bus/messages.js';
 import { startTaskSpan } from '../../telemetry/tracing.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
-import { trainTaskId } from './accounting.js';
+import { TaskLedger, trainTaskId } from './accounting.js';
+import { evalRoundOf } from './eval-rounds.js';
+import { inFlightOf, progressMarkOf } from './in-flight.js';
 import { type Context, type CoordinatorInput, coordinatorMachine } from './machine.js';
 import type { ProblemSource } from './problems.js';
 import { ProgressTracker } from './progress.js';
 import { watchQueueDepths } from './queue-depths.js';
 import { type CoordinatorSnapshot, snapshotOf } from './snapshot.js';
+import { startWatchdog } from './watchdog.js';
 
 /**
  * Wires the coordinator machine to the bus: bus events become machine events, the machine's named side
@@ -103,6 +108,7 @@ export async function createCoordinator(deps: CoordinatorDeps) {
         pendingTasks,
         admissionBlockedSeconds: blockedSeconds + blockedNow,
         at: Date.now(),
+        ...(stall() ? { stalled: stall() } : {}),
       }),
     );
   }
@@ -126,10 +132,13 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     deps.log(
       `coordinator: resuming at policy version ${resume.version} with ${resume.nextIndex} tasks dispatched`,
     );
-    // The last plan may have been cut short by the crash; its message ids make a second publish a no-op.
+    // The last plan may have been cut short by the crash. Its tasks with an outcome need nothing; for the
+    // others, their message ids make a second publish a no-op within the dedupe window, and a copy the
+    // bus no longer recognises is harmless: the learner trains a task at most once.
+    const settled = TaskLedger.restore(resume.ledger);
     for (let i = resume.planFrom; i < resume.nextIndex; i++) {
       const problem = source.train(i);
-      if (problem)
+      if (problem && !settled.isSettled(trainTaskId(i)))
         await publishTask({
           taskId: trainTaskId(i),
           kind: 'train',
@@ -141,8 +150,14 @@ export async function createCoordinator(deps: CoordinatorDeps) {
   }
   const runState = await bus.getState<RunState>('runState');
 
-  const outcomes = await bus.consumer('outcomes', consumerOptions(config, 'coordinator'));
-  const evalConsumer = await bus.consumer('evalScored', consumerOptions(config, 'coordinator'));
+  const outcomes = await bus.consumer('outcomes', consumerOptions(config, streamWorkers.outcomes));
+  const evalConsumer = await bus.consumer('evalScored', consumerOptions(config, streamWorkers.evalScored));
+  // Dead letters are read by the coordinator, recorded whether or not it was running when they happened.
+  const deadLetters = await bus.deadLetters(consumerOptions(config, 'coordinator'));
+  const startedAt = Date.now();
+  for (const stream of Object.keys(streamWorkers)) metrics.deadLetters.inc({ stream }, 0);
+  for (const cause of ['lost', 'incomplete', 'overdue']) metrics.tasksExpired.inc({ cause }, 0);
+  let stall: () => Progress['stalled'] = () => undefined;
   return {
     machine,
     input,
@@ -161,28 +176,46 @@ export async function createCoordinator(deps: CoordinatorDeps) {
           deps.onTrained?.(o);
           return;
         }
-        const evalTask = /^e(\d+)-/.exec(o.taskId);
-        if (evalTask) send({ type: 'EVAL_ANSWER', taskId: o.taskId, round: Number(evalTask[1]) });
+        const round = evalRoundOf(o.taskId);
+        if (round !== undefined) send({ type: 'EVAL_ANSWER', taskId: o.taskId, round });
         else {
           endSpan(o.taskId, o.reason);
           send({ type: 'DROPPED', taskId: o.taskId, reason: o.reason });
         }
       };
+      const watchdog = startWatchdog(deps, {
+        inFlight: () => inFlightOf(context()),
+        progressMark: () => progressMarkOf(context()),
+        expire: (taskId, cause) => send({ type: 'EXPIRED', taskId, cause }),
+      });
+      stall = watchdog.stall;
       const offs = [
         watchQueueDepths(deps, (pending) => track(reportProgress(context(), pending.tasks ?? 0))),
         bus.on('policy', (e) => send({ type: 'POLICY', version: e.version })),
         bus.on('runState', (s) => {
           if (s.phase === 'done') send({ type: 'RUN_DONE', reason: s.reason ?? 'done' });
         }),
-        bus.onDeadLetter('tasks', (_id, task) => {
-          if (task.kind === 'train') send({ type: 'DROPPED', taskId: task.taskId, reason: 'failed' });
-          else send({ type: 'EVAL_ANSWER', taskId: task.taskId, round: task.evalRound ?? -1 });
-        }),
+        () => watchdog.stop(),
       ];
       if (runState && runState.phase !== 'running')
         send({ type: 'RUN_DONE', reason: runState.reason ?? runState.phase });
       let open = true;
-      const loop = async (what: string, once: () => Promise<void>) => {
+      /**
+       * Reads one queue until disconnected. What a fetch brings after the disconnect goes back unread: the
+       * actor no longer counts events, so acknowledging them would lose them.
+       */
+      const loop = <T>(
+        what: string,
+        fetch: () => Promise<Delivery<T>[]>,
+        handle: (fetched: Delivery<T>[]) => Promise<void>,
+      ) =>
+        keepReading(what, async () => {
+          const fetched = await fetch();
+          if (fetched.length === 0) return;
+          if (!open) return void (await Promise.all(fetched.map((d) => d.nak())));
+          await handle(fetched);
+        });
+      const keepReading = async (what: string, once: () => Promise<void>) => {
         while (open) {
           try {
             await once();
@@ -193,21 +226,52 @@ export async function createCoordinator(deps: CoordinatorDeps) {
           }
         }
       };
-      void loop('outcomes', async () => {
-        const fetched = await outcomes.fetch(OUTCOMES_PER_FETCH, FETCH_EXPIRES_MS);
-        if (fetched.length === 0) return;
-        for (const d of fetched) route(d.data);
-        // Acknowledged only once the state that counts them is stored.
-        await persist(snapshotOf(context()));
-        await Promise.all(fetched.map((d) => d.ack()));
-      });
-      void loop('evaluation answers', async () => {
-        for (const d of await evalConsumer.fetch(OUTCOMES_PER_FETCH, FETCH_EXPIRES_MS)) {
-          for (const s of d.data.samples)
-            send({ type: 'EVAL_ANSWER', taskId: s.taskId, round: s.evalRound ?? -1, scored: s });
-          await d.ack();
-        }
-      });
+      void loop(
+        'outcomes',
+        () => outcomes.fetch(OUTCOMES_PER_FETCH, FETCH_EXPIRES_MS),
+        async (fetched) => {
+          for (const d of fetched) route(d.data);
+          // Acknowledged only once the state that counts them is stored.
+          await persist(snapshotOf(context()));
+          await Promise.all(fetched.map((d) => d.ack()));
+        },
+      );
+      void loop(
+        'dead letters',
+        () => deadLetters.fetch(64, FETCH_EXPIRES_MS),
+        async (fetched) => {
+          const suspects: string[] = [];
+          for (const { data: letter } of fetched) {
+            const tasks = letter.tasks.map((t) => t.taskId);
+            deps.log(
+              `coordinator: dead letter from ${letter.stream} (${letter.durable}, ${letter.reason} after ${letter.deliveries} deliveries): ${tasks.join(', ') || letter.msgId}`,
+            );
+            metrics.deadLetters.inc({ stream: letter.stream });
+            send({ type: 'DEAD_LETTER', stream: letter.stream, beforeStart: letter.at < startedAt });
+            // The coordinator's own queues: what it gave up reading is read now.
+            if (letter.stream === 'outcomes' && letter.data) route(letter.data as Outcome);
+            else if (letter.stream === 'evalScored' && letter.data)
+              for (const s of (letter.data as StreamMessage<'evalScored'>).samples)
+                send({ type: 'EVAL_ANSWER', taskId: s.taskId, round: s.evalRound ?? -1, scored: s });
+            // Elsewhere the task may have moved on before its message ran out: look for it.
+            else suspects.push(...tasks);
+          }
+          if (suspects.length > 0) await watchdog.suspect(suspects);
+          await persist(snapshotOf(context()));
+          await Promise.all(fetched.map((d) => d.ack()));
+        },
+      );
+      void loop(
+        'evaluation answers',
+        () => evalConsumer.fetch(OUTCOMES_PER_FETCH, FETCH_EXPIRES_MS),
+        async (fetched) => {
+          for (const d of fetched) {
+            for (const s of d.data.samples)
+              send({ type: 'EVAL_ANSWER', taskId: s.taskId, round: s.evalRound ?? -1, scored: s });
+            await d.ack();
+          }
+        },
+      );
       return () => {
         open = false;
         for (const off of offs) off();

@@ -1,5 +1,16 @@
 import type { EvaluatedEvent, Scored } from '../../bus/messages.js';
 
+/** The task that puts problem `index` of evaluation round `round` to the policy. */
+export function evalTaskId(round: number, index: number): string {
+  return `e${round}-${index}`;
+}
+
+/** The round an evaluation task belongs to; undefined for a training task. */
+export function evalRoundOf(taskId: string): number | undefined {
+  const m = /^e(\d+)-\d+$/.exec(taskId);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Collects the greedy answers of one evaluation round until every held-out problem has one. */
 export class EvalRound {
   private readonly answered = new Map<string, boolean>();
@@ -24,6 +35,16 @@ export class EvalRound {
     if (this.answered.has(taskId)) return;
     this.answered.set(taskId, false);
     this.failed++;
+  }
+
+  /** The round's tasks that have no answer yet. */
+  unanswered(): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const id = evalTaskId(this.round, i);
+      if (!this.answered.has(id)) out.push(id);
+    }
+    return out;
   }
 
   get complete(): boolean {

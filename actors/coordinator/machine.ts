@@ -3,7 +3,7 @@ import type { DropReason, EvaluatedEvent, Scored, Task, TrainedEvent } from '../
 import type { RunConfig } from '../../config/run-config.js';
 import { admits } from '../../nft/index.js';
 import { TaskLedger, trainTaskId } from './accounting.js';
-import { EvalRound } from './eval-rounds.js';
+import { EvalRound, evalRoundOf, evalTaskId } from './eval-rounds.js';
 import { evalSetsOf, type ProblemSource } from './problems.js';
 import { type CoordinatorSnapshot, type ResumableContext, resumeFrom, snapshotOf } from './snapshot.js';
 
@@ -52,6 +52,10 @@ type Event =
   | { type: 'TRAINED'; event: TrainedEvent }
   /** A greedy answer of an evaluation round, or (without `scored`) a task that could not be answered. */
   | { type: 'EVAL_ANSWER'; round: number; taskId: string; scored?: Scored }
+  /** A task in flight given up by the watchdog (lost, incomplete, overdue): counted as failed. */
+  | { type: 'EXPIRED'; taskId: string; cause: string }
+  /** A dead letter was read; `beforeStart`: recorded before this coordinator started. */
+  | { type: 'DEAD_LETTER'; stream: string; beforeStart: boolean }
   | { type: 'RUN_DONE'; reason: string };
 
 export const DRAIN_TIMEOUT_MS = 60_000;
@@ -99,7 +103,7 @@ function planTasks(ctx: Context, includeTraining = true): Task[] {
 function evalTasks(ctx: Context, version: number, firstRound: number): Task[] {
   return evalSetsOf(ctx.source).flatMap((set, j) =>
     set.problems.map((problem, i) => ({
-      taskId: `e${firstRound + j}-${i}`,
+      taskId: evalTaskId(firstRound + j, i),
       kind: 'eval' as const,
       problem,
       n: 1,
@@ -207,6 +211,8 @@ export const coordinatorMachine = setup({
           roundsStarted: 0,
           evalDue: evalSetsOf(input.source).length > 0 ? [input.version ?? 0] : [],
           rounds: new Map(),
+          expired: {},
+          deadLetters: {},
           closed: false,
           startedAtMs: now(),
         };
@@ -256,6 +262,29 @@ export const coordinatorMachine = setup({
           };
         }),
       ],
+    },
+    EXPIRED: {
+      actions: enqueueActions(({ context, event, enqueue }) => {
+        const round = evalRoundOf(event.taskId);
+        const counted =
+          round === undefined
+            ? context.ledger.settle(event.taskId, 'failed')
+            : context.rounds.get(round)?.unanswered().includes(event.taskId) === true;
+        if (!counted) return;
+        enqueue.assign({
+          expired: { ...context.expired, [event.cause]: (context.expired[event.cause] ?? 0) + 1 },
+        });
+        if (round !== undefined) enqueue.raise({ type: 'EVAL_ANSWER', round, taskId: event.taskId });
+      }),
+    },
+    DEAD_LETTER: {
+      actions: assign(({ context, event }) => ({
+        deadLetters: {
+          ...context.deadLetters,
+          [event.stream]: (context.deadLetters[event.stream] ?? 0) + 1,
+          ...(event.beforeStart ? { beforeStart: (context.deadLetters.beforeStart ?? 0) + 1 } : {}),
+        },
+      })),
     },
     EVAL_ANSWER: {
       actions: enqueueActions(({ context, event, enqueue }) => {

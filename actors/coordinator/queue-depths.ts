@@ -1,15 +1,8 @@
-import type { StreamName } from '../../bus/channels.js';
+import { type StreamName, streamWorkers } from '../../bus/channels.js';
 import { type ActorDeps, consumerOptions } from '../deps.js';
 
 /** Every work queue of a run and the durable consumer that works it. */
-const WORK_QUEUES: [StreamName, string][] = [
-  ['tasks', 'generator'],
-  ['rollouts', 'verifier'],
-  ['scored', 'buffer'],
-  ['batches', 'learner'],
-  ['outcomes', 'coordinator'],
-  ['evalScored', 'coordinator'],
-];
+const WORK_QUEUES = Object.entries(streamWorkers) as [StreamName, string][];
 
 /**
  * Reports each queue's backlog (`nft_queue_pending{stream}`: not yet delivered plus delivered and not

@@ -22,6 +22,9 @@ export interface CoordinatorSnapshot {
   roundsStarted: number;
   /** Versions whose evaluation was due or under way: a restart evaluates them again. */
   evalPending: number[];
+  /** Tasks the watchdog gave up, by cause; dead letters read, by stream (and how many before a start). */
+  expired?: Record<string, number>;
+  deadLetters?: Record<string, number>;
   doneReason?: string;
   closed: boolean;
   startedAtMs: number;
@@ -40,6 +43,8 @@ export interface ResumableContext {
   roundsStarted: number;
   evalDue: number[];
   rounds: Map<number, { complete: boolean; policyVersion: number }>;
+  expired: Record<string, number>;
+  deadLetters: Record<string, number>;
   doneReason?: string;
   closed: boolean;
   startedAtMs: number;
@@ -58,6 +63,8 @@ export function snapshotOf(ctx: ResumableContext): CoordinatorSnapshot {
     evalsAtMs: ctx.evalsAtMs,
     roundsStarted: ctx.roundsStarted,
     evalPending: [...underWay, ...ctx.evalDue],
+    expired: ctx.expired,
+    deadLetters: ctx.deadLetters,
     ...(ctx.doneReason === undefined ? {} : { doneReason: ctx.doneReason }),
     closed: ctx.closed,
     startedAtMs: ctx.startedAtMs,
@@ -78,6 +85,8 @@ export function resumeFrom(s: CoordinatorSnapshot): ResumableContext {
     // Rounds under way when the coordinator stopped start again; their late answers are ignored.
     evalDue: [...new Set(s.evalPending)],
     rounds: new Map(),
+    expired: s.expired ?? {},
+    deadLetters: s.deadLetters ?? {},
     ...(s.doneReason === undefined ? {} : { doneReason: s.doneReason }),
     closed: s.closed,
     startedAtMs: s.startedAtMs,

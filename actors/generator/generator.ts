@@ -1,8 +1,10 @@
 import type { Delivery } from '../../bus/bus.js';
+import { streamWorkers } from '../../bus/channels.js';
 import type { PolicyEvent, Rollout, Task } from '../../bus/messages.js';
 import { packFloat32, packInt32 } from '../../bus/packed.js';
 import type { PolicyEngine, SampleParams } from '../../engines/types.js';
 import { withSpanFrom } from '../../telemetry/tracing.js';
+import { isStuckTask } from '../../util/faults.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
 import { reportDrop } from '../outcomes.js';
 import { createWorkLoop, nakAll, workLoopActors } from '../work-loop.js';
@@ -54,7 +56,7 @@ export interface GeneratorDeps extends ActorDeps {
 
 export async function createGenerator(deps: GeneratorDeps) {
   const { bus, config, metrics, policy } = deps;
-  const consumer = await bus.consumer('tasks', consumerOptions(config, 'generator'));
+  const consumer = await bus.consumer('tasks', consumerOptions(config, streamWorkers.tasks));
   let latest: PolicyEvent | undefined = await bus.getState<PolicyEvent>('policy');
   const offPolicy = bus.on('policy', (event) => {
     if (!latest || event.version > latest.version) latest = event;
@@ -160,7 +162,11 @@ export async function createGenerator(deps: GeneratorDeps) {
 
   async function process(fetched: Delivery<Task>[]): Promise<void> {
     for (const t of fetched) if (t.deliveryCount > 1) metrics.tasksRedelivered.inc();
-    const work = await dropSurplus(fetched);
+    // Fault injection (chaos tests): tasks this worker takes and then forgets, as a hung worker would.
+    const stuck = fetched.filter((t) => isStuckTask(t.data.taskId));
+    for (const t of stuck)
+      deps.log(`${deps.name}: fault injected: ${t.data.taskId} stuck (delivery ${t.deliveryCount})`);
+    const work = await dropSurplus(fetched.filter((t) => !stuck.includes(t)));
     if (work.length === 0) return;
     const required = Math.max(...work.map((t) => t.data.minPolicyVersion));
     if (!(await catchUp(required))) {

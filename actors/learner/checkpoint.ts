@@ -1,37 +1,54 @@
 import { z } from 'zod';
 import type { Blobs } from '../../bus/bus.js';
-import { trainedEventSchema } from '../../bus/messages.js';
+import { type TrainedEvent, trainedEventSchema } from '../../bus/messages.js';
 import type { RunBus } from '../../bus/run-bus.js';
+import { TaskSet } from './task-set.js';
 
 /**
  * The learner's checkpoint: the trainer's own state (weights, optimiser moments, step, any RNG it
  * draws from) plus what the learner needs to resume exactly where it stopped: the policy version,
- * the samples it trained recently (to keep refusing redelivered ones) and the outcome of its last
- * step (re-announced on resume, in case the crash came before the announcement).
+ * every task it settled (to keep refusing copies of them) and the outcome of its last step
+ * (re-announced on resume, in case the crash came before the announcement).
  *
  * Layout: 4-byte big-endian header length, the JSON header, then the trainer's bytes. The bytes go to
  * the bus's blob store, or to files under `checkpointDir` (a volume); the pointer is in the run state.
  */
 
-const FORMAT = 'nft-learner-checkpoint/1';
+const FORMAT = 'nft-learner-checkpoint/2';
 
-const headerSchema = z.object({
-  format: z.literal(FORMAT),
-  version: z.number().int().min(0),
-  /** `taskId/sampleIndex` → the version it was trained at. */
-  recent: z.array(z.tuple([z.string(), z.number().int()])),
-  lastOutcome: trainedEventSchema.optional(),
-});
+const headerSchema = z.union([
+  z.object({
+    format: z.literal(FORMAT),
+    version: z.number().int().min(0),
+    settled: z.object({ indexed: z.string(), others: z.array(z.string()) }),
+    lastOutcome: trainedEventSchema.optional(),
+  }),
+  // Checkpoints of earlier versions remembered the recently trained samples (`taskId/sampleIndex`).
+  z.object({
+    format: z.literal('nft-learner-checkpoint/1'),
+    version: z.number().int().min(0),
+    recent: z.array(z.tuple([z.string(), z.number().int()])),
+    lastOutcome: trainedEventSchema.optional(),
+  }),
+]);
 
-export type LearnerState = Omit<z.infer<typeof headerSchema>, 'format'>;
+/** What a checkpoint keeps of the learner's state besides the trainer's. */
+export interface SavedLearnerState {
+  version: number;
+  settled: TaskSet;
+  lastOutcome?: TrainedEvent;
+}
 
 export interface CheckpointRef {
   version: number;
   key: string;
 }
 
-export function encodeCheckpoint(state: LearnerState, trainerState: Uint8Array): Uint8Array {
-  const header = new TextEncoder().encode(JSON.stringify({ format: FORMAT, ...state }));
+export function encodeCheckpoint(state: SavedLearnerState, trainerState: Uint8Array): Uint8Array {
+  const { version, settled, lastOutcome } = state;
+  const header = new TextEncoder().encode(
+    JSON.stringify({ format: FORMAT, version, settled: settled.encode(), lastOutcome }),
+  );
   const out = new Uint8Array(4 + header.length + trainerState.length);
   new DataView(out.buffer).setUint32(0, header.length);
   out.set(header, 4);
@@ -39,12 +56,21 @@ export function encodeCheckpoint(state: LearnerState, trainerState: Uint8Array):
   return out;
 }
 
-export function decodeCheckpoint(bytes: Uint8Array): { state: LearnerState; trainerState: Uint8Array } {
+export function decodeCheckpoint(bytes: Uint8Array): { state: SavedLearnerState; trainerState: Uint8Array } {
   const length = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset).getUint32(0) : -1;
   if (length < 0 || 4 + length > bytes.length) throw new Error('learner checkpoint: truncated header');
   const parsed = headerSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length))));
   if (!parsed.success) throw new Error(`learner checkpoint: bad header: ${parsed.error.message}`);
-  const { format: _, ...state } = parsed.data;
+  const h = parsed.data;
+  const settled =
+    'settled' in h
+      ? TaskSet.decode(h.settled)
+      : new TaskSet().with(h.recent.map(([key]) => key.slice(0, key.lastIndexOf('/'))));
+  const state: SavedLearnerState = {
+    version: h.version,
+    settled,
+    ...(h.lastOutcome ? { lastOutcome: h.lastOutcome } : {}),
+  };
   return { state, trainerState: bytes.slice(4 + length) };
 }
 
@@ -56,7 +82,7 @@ export function decodeCheckpoint(bytes: Uint8Array): { state: LearnerState; trai
 export async function saveCheckpoint(
   bus: RunBus,
   store: Blobs,
-  state: LearnerState,
+  state: SavedLearnerState,
   trainerState: Uint8Array,
   keepEvery: number,
   previous: CheckpointRef | undefined,
@@ -73,7 +99,7 @@ export async function saveCheckpoint(
 export async function loadCheckpoint(
   bus: RunBus,
   store: Blobs,
-): Promise<{ ref: CheckpointRef; state: LearnerState; trainerState: Uint8Array } | undefined> {
+): Promise<{ ref: CheckpointRef; state: SavedLearnerState; trainerState: Uint8Array } | undefined> {
   const ref = await bus.getState<CheckpointRef>('checkpoint');
   if (!ref) return undefined;
   const bytes = await store.get(ref.key);

@@ -1,4 +1,5 @@
 import type { Delivery } from '../../bus/bus.js';
+import { streamWorkers } from '../../bus/channels.js';
 import type { Rollout, Scored } from '../../bus/messages.js';
 import { type VerifyMode, verify } from '../../math/index.js';
 import { withSpanFrom } from '../../telemetry/tracing.js';
@@ -34,7 +35,7 @@ export function modeFor(dataSource: string, strictBoxSources: readonly string[])
 export async function createVerifier(deps: ActorDeps) {
   const { bus, metrics } = deps;
   const { strictBoxSources, budgetMs } = deps.config.verify;
-  const consumer = await bus.consumer('rollouts', consumerOptions(deps.config, 'verifier'));
+  const consumer = await bus.consumer('rollouts', consumerOptions(deps.config, streamWorkers.rollouts));
   return verifierMachine.provide({
     actors: workLoopActors({
       fetch: () => consumer.fetch(FETCH_MAX, FETCH_EXPIRES_MS),

@@ -49,19 +49,21 @@ export function runStatus(previous: RunStatus | undefined, o: Observation, now: 
             'WorkloadsNotReady',
             notReady.map((w) => `${w.name} ${w.ready}/${w.replicas}`).join(', '),
           ),
-    progress
-      ? cond(
-          'Progressing',
-          progress.phase === 'running' ? 'True' : 'False',
-          progress.phase === 'running' ? 'Training' : 'Finished',
-          `policy version ${progress.policyVersion}, ${progress.steps} steps`,
-        )
-      : cond(
-          'Progressing',
-          'Unknown',
-          o.progressError ? 'RunStateUnavailable' : 'NotStarted',
-          o.progressError ?? 'the coordinator has not reported yet',
-        ),
+    progress?.stalled && progress.phase !== 'closed'
+      ? cond('Progressing', 'False', 'Stalled', progress.stalled.detail)
+      : progress
+        ? cond(
+            'Progressing',
+            progress.phase === 'running' ? 'True' : 'False',
+            progress.phase === 'running' ? 'Training' : 'Finished',
+            `policy version ${progress.policyVersion}, ${progress.steps} steps`,
+          )
+        : cond(
+            'Progressing',
+            'Unknown',
+            o.progressError ? 'RunStateUnavailable' : 'NotStarted',
+            o.progressError ?? 'the coordinator has not reported yet',
+          ),
     cond(
       'RolloutScaled',
       'True',

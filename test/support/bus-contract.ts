@@ -93,20 +93,81 @@ export function busContract(
       await again?.ack();
     });
 
-    it('dead-letters a message after maxDeliver deliveries and tells the subscriber', async () => {
+    it('records a message that ran out of deliveries in the dead-letter queue, for a reader that comes later', async () => {
       const s = stream();
-      const dead: string[] = [];
-      bus.onDeadLetter(s, (m) => dead.push(m.msgId));
+      const queue = `${s}.dead`;
+      await bus.captureDeadLetters(queue, [s]);
       const c = await bus.consumer(s, consumerOpts());
-      await bus.publish(s, { x: 1 }, { msgId: 'poison' });
+      await bus.publish(s, { x: 1 }, { msgId: 'poison', headers: { 'Nft-Tasks': 't7' } });
       for (let i = 1; i <= 3; i++) {
         const [d] = await c.fetch(1, 2000);
         expect(d?.deliveryCount).toBe(i);
         await d?.nak();
       }
       expect(await c.fetch(1, opts.ackWaitMs * 2)).toEqual([]);
-      await new Promise((r) => setTimeout(r, 50));
-      expect(dead).toEqual(['poison']);
+      expect(await bus.unsettled(s, 'workers')).toEqual([]);
+      // Nobody was reading dead letters when it happened; a reader opened now finds it.
+      const dead = await bus.deadLetters(queue, consumerOpts('reader'));
+      const [letter] = await dead.fetch(10, 2000);
+      expect(letter?.data).toMatchObject({
+        stream: s,
+        durable: 'workers',
+        reason: 'max-deliveries',
+        deliveries: 3,
+        msgId: 'poison',
+        data: { x: 1 },
+        headers: { 'Nft-Tasks': 't7' },
+      });
+      expect(Math.abs((letter?.data.at ?? 0) - Date.now())).toBeLessThan(10_000);
+      await letter?.ack();
+      expect(await dead.fetch(10, 500)).toEqual([]);
+    });
+
+    it('records a terminated message as a dead letter', async () => {
+      const s = stream();
+      const queue = `${s}.dead`;
+      await bus.captureDeadLetters(queue, [s]);
+      const c = await bus.consumer(s, consumerOpts());
+      await bus.publish(s, { x: 2 }, { msgId: 'bad' });
+      const [d] = await c.fetch(1, 1000);
+      await d?.term();
+      const dead = await bus.deadLetters(queue, consumerOpts('reader'));
+      const [letter] = await dead.fetch(10, 2000);
+      expect(letter?.data).toMatchObject({ stream: s, reason: 'terminated', msgId: 'bad', data: { x: 2 } });
+    });
+
+    it('tells what a durable has not settled: queued, held, never an unsettled message left out', async () => {
+      const s = stream();
+      // Before any consumer exists, everything is queued.
+      expect(await bus.unsettled(s, 'workers')).toEqual([]);
+      for (const id of ['a', 'b', 'c', 'd']) await bus.publish(s, { id }, { msgId: id, headers: { k: id } });
+      expect((await bus.unsettled(s, 'workers')).map((u) => [u.msgId, u.state])).toEqual([
+        ['a', 'queued'],
+        ['b', 'queued'],
+        ['c', 'queued'],
+        ['d', 'queued'],
+      ]);
+      const c = await bus.consumer(s, consumerOpts());
+      const [a, b] = await c.fetch(2, 1000);
+      await a?.ack();
+      const view = await bus.unsettled(s, 'workers');
+      expect(view.map((u) => [u.msgId, u.state])).toEqual([
+        ['b', 'held'],
+        ['c', 'queued'],
+        ['d', 'queued'],
+      ]);
+      expect(view[0]?.headers.k).toBe('b');
+      // Acknowledged out of order: c may still be listed (as maybe-held), b is never left out.
+      const [cc] = await c.fetch(1, 1000);
+      await cc?.ack();
+      const after = await bus.unsettled(s, 'workers');
+      expect(after.find((u) => u.msgId === 'b')?.state).toMatch(/held/);
+      expect(after.find((u) => u.msgId === 'c')?.state ?? 'maybe-held').toBe('maybe-held');
+      expect(after.find((u) => u.msgId === 'd')?.state).toBe('queued');
+      await b?.ack();
+      const [dd] = await c.fetch(1, 1000);
+      await dd?.ack();
+      expect(await bus.unsettled(s, 'workers')).toEqual([]);
     });
 
     it('does not redeliver a terminated message', async () => {

@@ -11,9 +11,14 @@ export interface CliRun {
 }
 
 /** Runs `nft-train <args>`; `onStderr` sees each new chunk and all of stderr so far. */
-export function runCli(args: string[], onStderr?: (chunk: string, all: string) => void): CliRun {
+export function runCli(
+  args: string[],
+  onStderr?: (chunk: string, all: string) => void,
+  env?: Record<string, string>,
+): CliRun {
   const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   let stderr = '';
   let done = false;

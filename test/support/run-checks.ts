@@ -5,7 +5,7 @@ import { type RunSummary, summariseCoordinator } from '../../runtime/summary.js'
 /**
  * What every finished run must show, whatever its engines or transport: the steps it was asked for,
  * evaluations at the expected versions (each once), every dispatched task trained or dropped exactly
- * once, and staleness within the bound.
+ * once, and staleness within the bound. (A drop later revised to trained is allowed: see TaskLedger.)
  */
 export function expectCompleteRun(
   s: RunSummary,
@@ -15,7 +15,6 @@ export function expectCompleteRun(
   expect(s.evals.map((e) => e.policyVersion)).toEqual(expected.evalVersions);
   expect(s.lost).toBe(0);
   expect(s.duplicatesTrained).toBe(0);
-  expect(s.outcomeConflicts).toBe(0);
   expect(s.tasksDispatched).toBe(s.groupsTrained + s.groupsDropped);
   expect(s.stalenessMax).toBeLessThanOrEqual(expected.maxStaleness);
 }

@@ -159,7 +159,11 @@ describe('verifier actor', () => {
     const opts = { durable: 'x', ackWaitMs: 5000, maxDeliver: 3 };
     const train = await fetchN(await deps.bus.consumer('scored', opts), 2);
     const evals = await fetchN(await deps.bus.consumer('evalScored', opts), 1);
-    expect(train.flatMap((d) => d.data.samples.map((x) => [x.taskId, x.reward, x.extracted]))).toEqual([
+    expect(
+      train.flatMap((d) =>
+        ('samples' in d.data ? d.data.samples : []).map((x) => [x.taskId, x.reward, x.extracted]),
+      ),
+    ).toEqual([
       ['t0', 1, '3'],
       ['t1', 0, '4'],
     ]);

@@ -18,22 +18,30 @@ describe('TaskLedger', () => {
     expect(l.droppedCount).toBe(2);
   });
 
-  it('counts a second training of a task and conflicting outcomes, keeping the first', () => {
+  it('counts a second training of a task; a trained outcome stands over an earlier drop, a drop over nothing', () => {
     const l = new TaskLedger();
-    l.dispatch('a');
-    l.dispatch('b');
-    l.settle('a', 'trained');
-    l.settle('a', 'trained');
-    l.settle('b', 'filtered');
-    l.settle('b', 'trained');
+    for (const id of ['t0', 't1', 't2', 't3']) l.dispatch(id);
+    expect(l.settle('t0', 'trained')).toBe(true);
+    expect(l.settle('t0', 'trained')).toBe(false);
+    // A copy of t1's group was dropped before another copy trained: t1 was trained.
+    l.settle('t1', 'filtered');
+    expect(l.settle('t1', 'trained')).toBe(true);
+    // A drop reported after the task trained, or after another drop, changes nothing.
+    l.settle('t2', 'trained');
+    expect(l.settle('t2', 'stale')).toBe(false);
+    l.settle('t3', 'failed');
+    expect(l.settle('t3', 'filtered')).toBe(false);
     l.settle('zzz', 'trained');
     expect(l.counts()).toMatchObject({
-      groupsTrained: 1,
+      groupsTrained: 3,
       groupsDropped: 1,
+      droppedByReason: { filtered: 0, stale: 0, failed: 1, surplus: 0 },
       duplicatesTrained: 1,
-      conflicts: 1,
+      revised: 1,
       lost: 0,
     });
     expect(l.unknown).toBe(1);
+    const restored = TaskLedger.restore(l.snapshot());
+    expect(restored.counts()).toEqual(l.counts());
   });
 });

@@ -166,6 +166,22 @@ describe('the TrainingRun operator against an API server over HTTP', () => {
       status: 'True',
       reason: 'Training',
     });
+    // A run that makes no progress says so, and where its work is.
+    const detail =
+      'no progress for 130 s with 16 tasks in flight: 16 at batches; oldest: t80 at batches (held) for 140 s';
+    data.progressOf.set(
+      'r1',
+      progress({
+        policyVersion: 13,
+        steps: 13,
+        stalled: { seconds: 130, inFlight: { batches: 16 }, detail },
+      }),
+    );
+    controller.enqueue('ml/r1');
+    const stalled = await until('stalled', () =>
+      run().status?.conditions?.find((c: Any) => c.type === 'Progressing' && c.reason === 'Stalled'),
+    );
+    expect(stalled).toMatchObject({ status: 'False', message: detail });
     data.progressOf.set('r1', progress({ phase: 'closed', policyVersion: 20, steps: 20 }));
     controller.enqueue('ml/r1');
     await until('Succeeded', () => run().status?.phase === 'Succeeded');
