@@ -123,7 +123,7 @@ export function startWatchdog(deps: ActorDeps, host: WatchdogHost, now: () => nu
     }
     const oldest = [...flying].sort((a, b) => age(b.taskId) - age(a.taskId)).slice(0, 3);
     const counts = Object.entries(inFlight)
-      .map(([where, n]) => `${n} at ${where}`)
+      .map(([where, n]) => (where === 'nowhere' ? `${n} nowhere` : `${n} at ${where}`))
       .join(', ');
     const examples = oldest
       .map(

@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBuffer } from '../../../actors/buffer/buffer.js';
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
+import { consumerOptions } from '../../../actors/deps.js';
 import { startActor } from '../../../actors/run-machine.js';
+import { streamWorkers } from '../../../bus/channels.js';
 import type { Progress } from '../../../bus/messages.js';
 import { RunBus } from '../../../bus/run-bus.js';
 import { parseRunConfig, type RunConfigInput } from '../../../config/run-config.js';
@@ -57,7 +59,13 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
       log: () => {},
       name,
     });
-    return { config, connect };
+    /** The generators' task queue, as a generator of the test's own making takes it. */
+    const generatorQueue = async () => {
+      const generator = await connect('generator');
+      const tasks = await generator.bus.consumer('tasks', consumerOptions(config, streamWorkers.tasks));
+      return { bus: generator.bus, tasks };
+    };
+    return { config, connect, generatorQueue };
   }
 
   async function waitFor(check: () => boolean, ms: number) {
@@ -67,7 +75,7 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
   }
 
   it('counts tasks that ran out of deliveries while no coordinator was running', async () => {
-    const { config, connect } = await world();
+    const { connect, generatorQueue } = await world();
     const first = await coordinator(await connect('coordinator'), 2);
     const ledger = (c: typeof first) => c.actor.getSnapshot().context.ledger;
     expect(await waitFor(() => ledger(first).dispatchedCount === 2, 5000)).toBe(true);
@@ -77,12 +85,7 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
     first.actor.stop();
 
     // A generator takes the tasks and dies on them every time: they run out of deliveries.
-    const generator = await connect('generator');
-    const tasks = await generator.bus.consumer('tasks', {
-      durable: 'generator',
-      ackWaitMs: config.ackWaitSeconds * 1000,
-      maxDeliver: config.maxDeliveries,
-    });
+    const { tasks } = await generatorQueue();
     let deliveries = 0;
     for (let i = 0; i < 12 && deliveries < 4; i++) deliveries += (await tasks.fetch(10, 500)).length;
     expect(deliveries).toBe(4);
@@ -100,15 +103,12 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
   }, 30_000);
 
   it('counts a task that vanished without a trace (acknowledged, nothing published) as failed after its deadline', async () => {
-    const { config, connect } = await world({ watchdog: { taskDeadlineSeconds: 1, stallSeconds: 60 } });
+    const { connect, generatorQueue } = await world({
+      watchdog: { taskDeadlineSeconds: 1, stallSeconds: 60 },
+    });
     const coord = await coordinator(await connect('coordinator'), 2);
     // A faulty generator acknowledges its tasks and publishes nothing.
-    const generator = await connect('generator');
-    const tasks = await generator.bus.consumer('tasks', {
-      durable: 'generator',
-      ackWaitMs: config.ackWaitSeconds * 1000,
-      maxDeliver: config.maxDeliveries,
-    });
+    const { tasks } = await generatorQueue();
     let taken = 0;
     for (let i = 0; i < 20 && taken < 2; i++)
       for (const d of await tasks.fetch(10, 500)) {
@@ -126,7 +126,7 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
   }, 30_000);
 
   it('counts a group that can never be complete as failed, and the buffer lets go of its samples', async () => {
-    const { config, connect } = await world({
+    const { connect, generatorQueue } = await world({
       groupSize: 4,
       ackWaitSeconds: 2,
       watchdog: { taskDeadlineSeconds: 1, stallSeconds: 60 },
@@ -139,12 +139,8 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
       buffer.dispose();
     });
     const coord = await coordinator(await connect('coordinator'), 1);
-    const generator = await connect('generator');
-    const tasks = await generator.bus.consumer('tasks', {
-      durable: 'generator',
-      ackWaitMs: 2000,
-      maxDeliver: config.maxDeliveries,
-    });
+    const generator = await generatorQueue();
+    const { tasks } = generator;
     const [task] = await tasks.fetch(1, 3000);
     expect(task?.data.taskId).toBe('t0');
     // Two of its four samples reach the buffer; the others are lost with the generator's acknowledgement.
@@ -164,16 +160,13 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
   }, 30_000);
 
   it('reports a stall with where the work is, then gives up a task held past three deadlines', async () => {
-    const { config, connect } = await world({ watchdog: { taskDeadlineSeconds: 2, stallSeconds: 1 } });
+    const { connect, generatorQueue } = await world({
+      watchdog: { taskDeadlineSeconds: 2, stallSeconds: 1 },
+    });
     const deps = await connect('coordinator');
     const coord = await coordinator(deps, 1);
     // A generator that holds its task for ever, heartbeat after heartbeat, and never finishes it.
-    const generator = await connect('generator');
-    const tasks = await generator.bus.consumer('tasks', {
-      durable: 'generator',
-      ackWaitMs: config.ackWaitSeconds * 1000,
-      maxDeliver: config.maxDeliveries,
-    });
+    const { tasks } = await generatorQueue();
     const [task] = await tasks.fetch(1, 3000);
     const beat = setInterval(() => void task?.working(), 100);
     cleanups.push(() => clearInterval(beat));
