@@ -189,6 +189,7 @@ describe.skipIf(noNatsHere)('chaos over NATS', () => {
         seed,
         chaosSeconds: Math.round(chaosSeconds),
         kills: killed.length,
+        actorRestarts: (stderr.match(/\[supervisor\] \S+ exited \(/g) ?? []).length,
         learnerFaults: learnerFaults.length,
         serverRestarts,
         coordinatorDownSeconds: COORDINATOR_DOWN_MS / 1000,
