@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<Command>> = {
   run: async () => import('./run-command.js').then((m) => ({ run: m.runCommand, help: m.runHelp })),
   pretrain: async () =>
     import('./pretrain-command.js').then((m) => ({ run: m.pretrainCommand, help: m.pretrainHelp })),
+  'make-model': async () =>
+    import('./make-model-command.js').then((m) => ({ run: m.makeModelCommand, help: m.makeModelHelp })),
   compare: async () =>
     import('./compare-command.js').then((m) => ({ run: m.compareCommand, help: m.compareHelp })),
   verify: async () =>
@@ -34,6 +36,7 @@ Usage: nft-train <command> [options]
 Commands:
   run           train (the embedded default: all actors in one process, tiny policy, arithmetic task)
   pretrain      build the mediocre base checkpoint the embedded run starts from
+  make-model    build the small Hugging Face model (Qwen2, tokenizer made here) of the real-engine path
   compare       run several objectives over seeds; write an accuracy plot and a table
   verify        check answers with the math verifier (one pair, or a JSONL file)
   eval          avg@k and pass@k of a policy on math benchmarks (AIME, AMC, MATH500, …)

@@ -126,6 +126,22 @@ export const openaiSchema = z
     promptsPerRequest: z.number().int().positive().default(16),
     /** Where weights from the bus are written for the server to load: a directory both can read. */
     weightsDir: z.string().min(1).default('.cache/openai-weights'),
+    /**
+     * How policy versions reach the server: `sglang` (POST /update_weights_from_disk; SGLang and
+     * serve-policy), `vllm` (its development endpoints: reload_weights through /collective_rpc, weight
+     * version, pause and resume; the server runs with VLLM_SERVER_DEV_MODE=1), or `auto` (vLLM if it
+     * answers GET /weight_info).
+     */
+    server: z.enum(['auto', 'sglang', 'vllm']).default('auto'),
+    /** Deadline of each phase of a weight sync; one that hangs fails naming its phase. */
+    syncTimeoutSeconds: z.number().positive().default(120),
+    /**
+     * A loaded version is checked before it is used: the server's log-probs of the export's probe
+     * tokens (probe.json, written by the torch trainer) must match the trainer's within this. Float32
+     * on both sides differed by at most 8.8e-4 over 300 vLLM syncs (probe log-probs near −15); a server
+     * that kept a stale output layer differed by 0.1. A bfloat16 server needs more (about 0.1).
+     */
+    verifyTolerance: z.number().positive().default(1e-2),
   })
   .strict();
 
@@ -136,7 +152,7 @@ export const openaiSchema = z
  */
 export const torchSchema = z
   .object({
-    /** Python executable with torch; default $NFT_TORCH_PYTHON, else python3. */
+    /** Python executable with torch; default $NFT_TORCH_PYTHON, else the project's .venv (npm run setup:python), else python3. */
     python: z.string().min(1).optional(),
     /** Runs `launcher… -m nft_torch.server` instead, e.g. [torchrun, --nproc-per-node=8]. */
     launcher: z.array(z.string().min(1)).min(1).optional(),
@@ -161,6 +177,11 @@ export const torchSchema = z
     /** Padded positions per forward pass; unset: the whole batch at once. */
     microBatchTokens: z.number().int().positive().optional(),
     gradientCheckpointing: z.boolean().default(false),
+    /**
+     * `auto`: bf16 autocast on GPUs, float32 on CPUs; `bf16`: also on a CPU with AMX or AVX512-BF16;
+     * `fp32`: float32 everywhere. Master weights and optimiser state stay float32.
+     */
+    precision: z.enum(['auto', 'bf16', 'fp32']).default('auto'),
     /** Where each policy version is exported (`v<version>/`): a directory the policy engines can read. */
     exportDir: z.string().min(1).default('.cache/torch-exports'),
     /** The trainer's scratch (checkpoints in flight, initial weights); unset: a temporary directory. */

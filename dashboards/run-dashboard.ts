@@ -176,6 +176,36 @@ export function runDashboard() {
         'short',
         'Messages a consumer gave up on, and tasks the watchdog found lost, incomplete or overdue',
       ),
+      panel(
+        'Weight sync: seconds to serve a new version (p50, p95), failures',
+        [
+          {
+            expr: `histogram_quantile(0.5, sum by (le) (rate(${n('weightSyncDuration')}_bucket[$__rate_interval])))`,
+            legend: 'p50',
+          },
+          {
+            expr: `histogram_quantile(0.95, sum by (le) (rate(${n('weightSyncDuration')}_bucket[$__rate_interval])))`,
+            legend: 'p95',
+          },
+          {
+            expr: `sum(increase(${n('weightSyncs')}{result="failed"}[$__rate_interval]))`,
+            legend: 'failed syncs',
+          },
+        ],
+        { x: 0, y: 48 },
+        's',
+        'From a policy announcement to the inference server serving it, confirmed and verified; a failure names its phase in the generator log',
+      ),
+      panel(
+        'Train-inference mismatch: |Δ log-prob|, sampler vs trainer',
+        [
+          { expr: `max by (stat) (${n('logprobMismatch')})`, legend: '{{stat}}' },
+          { expr: `max(${n('weightSyncProbeDiff')})`, legend: 'probe at the last sync' },
+        ],
+        { x: 12, y: 48 },
+        'short',
+        "The sampler's log-probs against the trainer's for the same tokens and weights (samples of the trainer's current version), and the weight-sync probe",
+      ),
     ],
   };
 }

@@ -30,6 +30,14 @@ export interface PolicyRef {
   uri: string;
 }
 
+/** How a weight load went, where the engine can tell (a sync with an inference server). */
+export interface WeightLoadReport {
+  /** Seconds per phase of the sync, in order. */
+  phases: Record<string, number>;
+  /** Largest |Δ log-prob| between the server and the trainer on the export's probe, when checked. */
+  probeMaxAbsDiff?: number;
+}
+
 export interface PolicyEngine {
   readonly version: number;
   /**
@@ -38,7 +46,8 @@ export interface PolicyEngine {
    */
   readonly maxConcurrentSequences?: number;
   generate(prompts: string[], params: SampleParams): Promise<Generation[]>;
-  load(ref: PolicyRef): Promise<void>;
+  /** Serves `ref` from now on; an inference server's engine says what the sync took and how it checked. */
+  load(ref: PolicyRef): Promise<WeightLoadReport | undefined>;
   dispose(): void;
 }
 
@@ -52,6 +61,8 @@ export interface TrainSample {
   logprobs: Numbers;
   /** Verifier reward, 1 (correct) or 0. */
   reward: number;
+  /** The policy version that sampled it; where it is the trainer's current one, the trainer measures the mismatch. */
+  policyVersion?: number;
 }
 
 export interface TrainGroup {
@@ -63,6 +74,17 @@ export interface TrainBatch {
   step: number;
   groups: TrainGroup[];
 }
+
+/**
+ * Step terms a trainer reports when the batch held samples of its current weights: |Δ| between their
+ * behaviour log-probs (the sampler's) and the trainer's own for the same tokens (the train-inference
+ * mismatch), mean and max over those tokens, and how many tokens that was.
+ */
+export const MISMATCH_TERMS = {
+  mean: 'logprobMismatchMean',
+  max: 'logprobMismatchMax',
+  tokens: 'logprobMismatchTokens',
+} as const;
 
 export interface StepMetrics {
   loss: number;

@@ -15,7 +15,7 @@ export async function createOpenAIEngines(
   blobs: Blobs,
   log: (line: string) => void,
 ): Promise<RunEngines> {
-  const { url, ...openai } = config.openai;
+  const { url, syncTimeoutSeconds, ...openai } = config.openai;
   if (!url)
     throw new Error(
       'engine openai: openai.url is not set; give --url http://HOST:PORT or openai.url in the config',
@@ -38,7 +38,14 @@ export async function createOpenAIEngines(
       return trainer;
     },
     policy: async (seed) => {
-      const policy = new OpenAIPolicy({ ...openai, url, blobs, seed, log });
+      const policy = new OpenAIPolicy({
+        ...openai,
+        url,
+        blobs,
+        seed,
+        log,
+        syncTimeoutMs: syncTimeoutSeconds * 1000,
+      });
       policies.add(policy);
       return policy;
     },

@@ -31,6 +31,12 @@ export interface RunSummary {
   deadLetters: Record<string, number>;
   stalenessMean: number;
   stalenessMax: number;
+  /**
+   * |Δ| between the sampler's log-probs and the trainer's for the same tokens and weights, over the
+   * run's samples of the trainer's current version (token-weighted mean, max); null where the trainer
+   * does not measure it (the embedded trainer samples and trains with the same code).
+   */
+  logprobMismatch: { mean: number; max: number; tokens: number } | null;
   doneReason: string;
   /** The early-stopping target (1 = off), and the first evaluation after training that reached it. */
   targetAccuracy: number;
@@ -93,6 +99,13 @@ export function summarise(args: {
     deadLetters: args.deadLetters ?? {},
     stalenessMean: round(stats.samplesTrained > 0 ? stats.stalenessSum / stats.samplesTrained : 0, 4),
     stalenessMax: stats.stalenessMax,
+    logprobMismatch: stats.mismatch
+      ? {
+          mean: stats.mismatch.sum / stats.mismatch.tokens,
+          max: stats.mismatch.max,
+          tokens: stats.mismatch.tokens,
+        }
+      : null,
     doneReason: args.doneReason,
     targetAccuracy: args.targetAccuracy,
     targetReached: reached

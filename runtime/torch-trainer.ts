@@ -31,6 +31,7 @@ export async function createTorchTrainer(
     temperature: config.sampling.temperature,
     oldLogprobs: config.oldLogprobs,
     gradientCheckpointing: torch.gradientCheckpointing,
+    precision: torch.precision,
     microBatchTokens: torch.microBatchTokens,
     seed: config.seed,
     python: torch.python,

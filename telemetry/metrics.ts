@@ -137,6 +137,29 @@ export function createMetrics(registry = new Registry()) {
       help: 'Responses used in optimisation steps',
       ...r,
     }),
+    weightSyncs: new Counter({
+      name: 'nft_weight_syncs_total',
+      help: 'Policy versions a generator loaded into its engine, by result (ok, failed)',
+      labelNames: ['result'],
+      ...r,
+    }),
+    weightSyncDuration: new Histogram({
+      name: 'nft_weight_sync_duration_seconds',
+      help: 'Time from a new policy version to the engine serving it, confirmed and verified',
+      buckets: secondsBuckets,
+      ...r,
+    }),
+    weightSyncProbeDiff: new Gauge({
+      name: 'nft_weight_sync_probe_diff',
+      help: "Largest |Δ log-prob| between the inference server and the trainer on the last export's probe",
+      ...r,
+    }),
+    logprobMismatch: new Gauge({
+      name: 'nft_logprob_mismatch',
+      help: "|Δ| between the sampler's log-probs and the trainer's for the same tokens and weights, last step, by stat (mean, max)",
+      labelNames: ['stat'],
+      ...r,
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { DropReason, EvaluatedEvent, Scored, Task, TrainedEvent } from '../../bus/messages.js';
 import type { RunConfig } from '../../config/run-config.js';
+import { MISMATCH_TERMS } from '../../engines/types.js';
 import { admits } from '../../nft/index.js';
 import { TaskLedger, trainTaskId } from './accounting.js';
 import { EvalRound, evalRoundOf, evalTaskId } from './eval-rounds.js';
@@ -30,6 +31,8 @@ export interface TrainingStats {
   stalenessMax: number;
   duplicatesRejected: number;
   steps: number;
+  /** The train-inference log-prob mismatch the trainer reported (MISMATCH_TERMS): Σ|Δ|, tokens, max. */
+  mismatch?: { sum: number; tokens: number; max: number };
 }
 
 export interface Context extends ResumableContext {
@@ -258,6 +261,7 @@ export const coordinatorMachine = setup({
               stalenessMax: Math.max(s.stalenessMax, e.stalenessMax),
               duplicatesRejected: s.duplicatesRejected + e.duplicatesRejected,
               steps: s.steps + 1,
+              ...withMismatch(s.mismatch, e.terms),
             },
           };
         }),
@@ -411,3 +415,18 @@ export const coordinatorMachine = setup({
     },
   },
 });
+
+/** The run's mismatch so far with one step's terms added (token-weighted), where the step reported it. */
+function withMismatch(
+  so: TrainingStats['mismatch'],
+  terms: Record<string, number>,
+): Pick<TrainingStats, 'mismatch'> {
+  const mean = terms[MISMATCH_TERMS.mean];
+  const max = terms[MISMATCH_TERMS.max];
+  const tokens = terms[MISMATCH_TERMS.tokens];
+  if (mean === undefined || max === undefined || !tokens) return so ? { mismatch: so } : {};
+  const base = so ?? { sum: 0, tokens: 0, max: 0 };
+  return {
+    mismatch: { sum: base.sum + mean * tokens, tokens: base.tokens + tokens, max: Math.max(base.max, max) },
+  };
+}

@@ -2,7 +2,7 @@ import type { Delivery } from '../../bus/bus.js';
 import { streamWorkers } from '../../bus/channels.js';
 import type { PolicyEvent, Rollout, Task } from '../../bus/messages.js';
 import { packFloat32, packInt32 } from '../../bus/packed.js';
-import type { PolicyEngine, SampleParams } from '../../engines/types.js';
+import type { PolicyEngine, SampleParams, WeightLoadReport } from '../../engines/types.js';
 import { withSpanFrom } from '../../telemetry/tracing.js';
 import { isStuckTask } from '../../util/faults.js';
 import { type ActorDeps, consumerOptions, FETCH_EXPIRES_MS } from '../deps.js';
@@ -80,9 +80,32 @@ export async function createGenerator(deps: GeneratorDeps) {
     return keep;
   }
 
+  // The engine's weights are unknown until it loads a version: an inference server that outlived an
+  // earlier run still serves that run's weights, which must not be labelled with this run's version.
+  let loadedOnce = false;
   async function catchUp(required: number): Promise<boolean> {
-    if (latest && latest.version > policy.version) await policy.load(latest);
+    if (latest && (latest.version > policy.version || !loadedOnce)) {
+      await load(latest);
+      loadedOnce = true;
+    }
     return policy.version >= required;
+  }
+
+  async function load(ref: PolicyEvent): Promise<void> {
+    const started = performance.now();
+    try {
+      const report = await policy.load(ref);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.weightSyncDuration.observe(seconds);
+      metrics.weightSyncs.inc({ result: 'ok' });
+      if (!report) return;
+      // A sync with an inference server is worth a line: the first place to look when syncs slow down.
+      if (report.probeMaxAbsDiff !== undefined) metrics.weightSyncProbeDiff.set(report.probeMaxAbsDiff);
+      deps.log(`${deps.name}: ${describeWeightSync(ref.version, seconds, report)}`);
+    } catch (err) {
+      metrics.weightSyncs.inc({ result: 'failed' });
+      throw err;
+    }
   }
 
   async function generate(tasks: Delivery<Task>[]): Promise<void> {
@@ -205,4 +228,16 @@ export async function createGenerator(deps: GeneratorDeps) {
       offRunState();
     },
   };
+}
+
+/** `policy version 7 loaded in 0.052 s (pause 0.001 s, reload 0.040 s, …); probe |Δ log-prob| 5.7e-6`. */
+export function describeWeightSync(version: number, seconds: number, report: WeightLoadReport): string {
+  const phases = Object.entries(report.phases)
+    .map(([name, s]) => `${name} ${s.toFixed(3)} s`)
+    .join(', ');
+  const probe =
+    report.probeMaxAbsDiff === undefined
+      ? ''
+      : `; probe |Δ log-prob| ${report.probeMaxAbsDiff.toExponential(1)}`;
+  return `policy version ${version} loaded in ${seconds.toFixed(3)} s (${phases})${probe}`;
 }

@@ -98,6 +98,7 @@ export function planBatch(
         responseTokenIds: unpackInt32(s.tokenIds),
         logprobs: unpackFloat32(s.logprobs),
         reward: s.reward,
+        policyVersion: s.policyVersion,
       })),
     });
   }

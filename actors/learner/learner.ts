@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Delivery } from '../../bus/bus.js';
 import { streamWorkers } from '../../bus/channels.js';
 import type { Batch, Group, PolicyEvent } from '../../bus/messages.js';
-import type { TrainerEngine } from '../../engines/types.js';
+import { MISMATCH_TERMS, type TrainerEngine } from '../../engines/types.js';
 import { DirectoryBlobs } from '../../util/directory-blobs.js';
 import { faultPoint } from '../../util/faults.js';
 import { loadBatch } from '../batch-store.js';
@@ -134,7 +134,11 @@ export async function createLearner(deps: LearnerDeps) {
     metrics.trainAccuracy.set(outcome.trainAccuracy);
     metrics.gradNorm.set(result.gradNorm);
     metrics.loss.set({ term: 'total' }, result.loss);
-    for (const [term, value] of Object.entries(result.terms)) metrics.loss.set({ term }, value);
+    for (const [term, value] of Object.entries(result.terms)) {
+      if (term === MISMATCH_TERMS.mean) metrics.logprobMismatch.set({ stat: 'mean' }, value);
+      else if (term === MISMATCH_TERMS.max) metrics.logprobMismatch.set({ stat: 'max' }, value);
+      else if (term !== MISMATCH_TERMS.tokens) metrics.loss.set({ term }, value);
+    }
     await delivery.ack();
     fault('after-ack', plan.step);
     inBackground(bus.blobs.delete(delivery.data.blob));

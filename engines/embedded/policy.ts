@@ -80,10 +80,11 @@ export class EmbeddedPolicy implements PolicyEngine {
     return new EmbeddedPolicy(options);
   }
 
-  load(ref: PolicyRef): Promise<void> {
+  load(ref: PolicyRef): Promise<undefined> {
     return this.serial.run(async () => {
       this.model.loadBytes(await readWeights(this.options.blobs, ref));
       this.version = ref.version;
+      return undefined;
     });
   }
 

@@ -107,9 +107,10 @@ export class ThreadedPolicy implements PolicyEngine {
     return this.thread.call('generate', prompts, params);
   }
 
-  async load(ref: PolicyRef): Promise<void> {
+  async load(ref: PolicyRef): Promise<undefined> {
     await this.thread.call('load', ref);
     this.version = Math.max(this.version, ref.version);
+    return undefined;
   }
 
   dispose(): void {

@@ -13,21 +13,22 @@ import { sampleOf } from './samples.js';
 import {
   type CompletionResponse,
   completionResponseSchema,
-  loadResponseSchema,
   modelsResponseSchema,
   parseAnswer,
   tokenizeResponseSchema,
   versionNumber,
 } from './schema.js';
+import { type ServerKind, type WeightSync, type WeightSyncResult, weightSync } from './weight-sync.js';
 import { weightsPath } from './weights-dir.js';
 
 /**
  * A `PolicyEngine` backed by an OpenAI-compatible inference server (vLLM, SGLang, or
  * `nft-train serve-policy`). Sampling goes through `/v1/completions` (or `/v1/chat/completions`
  * where the prompt needs the model's chat template) with per-token log-probs and token ids; weights
- * reach the server through `POST /update_weights_from_disk`. `version` is the version the server
- * confirmed it serves — and, where answers carry `metadata.weight_version` (SGLang, serve-policy),
- * the one that actually produced the last samples.
+ * reach the server the way its kind takes them (`weight-sync.ts`: SGLang's `update_weights_from_disk`,
+ * vLLM's reload through its development endpoints), every phase under a deadline, then confirmed and
+ * verified. `version` is the version the server confirmed it serves — and, where answers carry
+ * `metadata.weight_version` (SGLang, serve-policy), the one that actually produced the last samples.
  */
 
 export interface OpenAIPolicyOptions {
@@ -52,6 +53,12 @@ export interface OpenAIPolicyOptions {
   seed?: number;
   apiKey?: string;
   log?: (line: string) => void;
+  /** How weights reach the server: `auto` asks it (`GET /weight_info` answers on vLLM's dev server). */
+  server?: ServerKind | 'auto';
+  /** Deadline of each phase of a weight sync. */
+  syncTimeoutMs?: number;
+  /** Largest |Δ log-prob| between the server and the trainer on an export's probe. */
+  verifyTolerance?: number;
 }
 
 type Defaults = Required<
@@ -65,6 +72,9 @@ type Defaults = Required<
     | 'concurrency'
     | 'promptsPerRequest'
     | 'weightsDir'
+    | 'server'
+    | 'syncTimeoutMs'
+    | 'verifyTolerance'
   >
 >;
 
@@ -77,6 +87,9 @@ export const OPENAI_DEFAULTS: Defaults = {
   concurrency: 8,
   promptsPerRequest: 16,
   weightsDir: '.cache/openai-weights',
+  server: 'auto',
+  syncTimeoutMs: 120_000,
+  verifyTolerance: 1e-2,
 };
 
 export class OpenAIPolicy implements PolicyEngine {
@@ -89,6 +102,7 @@ export class OpenAIPolicy implements PolicyEngine {
   /** The last weights the server confirmed, to give back to a server that restarted without them. */
   private loaded: { ref: PolicyRef; path: string } | undefined;
   private readonly promptIds = new Map<string, number[]>();
+  private sync: Promise<WeightSync> | undefined;
 
   constructor(options: OpenAIPolicyOptions) {
     this.options = { ...OPENAI_DEFAULTS, ...definedOnly(options), url: options.url };
@@ -112,33 +126,63 @@ export class OpenAIPolicy implements PolicyEngine {
   }
 
   async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+    // A server that cannot label its answers (vLLM) is asked what it serves before it samples.
+    if (this.loaded && this.sync) {
+      const served = await (await this.sync).served();
+      if (served !== undefined && served < this.loaded.ref.version) await this.reloadAfterRestart(served);
+    }
     const first = await this.gate.read(() => this.generateNow(prompts, params));
     const lost = this.loaded && first.served !== undefined && first.served < this.loaded.ref.version;
     if (!lost) return this.settle(first);
     // The server answers with older weights than it confirmed: it restarted. Load them again, once.
-    const { ref } = this.loaded as { ref: PolicyRef };
-    this.options.log?.(
-      `openai policy: ${this.options.url} serves version ${first.served}, not ${ref.version}: loading it again`,
-    );
-    await this.load(ref);
+    await this.reloadAfterRestart(first.served);
     return this.settle(await this.gate.read(() => this.generateNow(prompts, params)));
   }
 
-  async load(ref: PolicyRef): Promise<void> {
-    await this.gate.write(async () => {
+  async load(ref: PolicyRef): Promise<WeightSyncResult> {
+    return this.gate.write(async () => {
       const path = await weightsPath(ref, this.options.weightsDir, this.options.blobs);
-      const what = `POST ${this.http.url('/update_weights_from_disk')}`;
-      const answer = await this.http.request(
-        'POST',
-        '/update_weights_from_disk',
-        { model_path: path, weight_version: String(ref.version) },
-        (json) => parseAnswer(loadResponseSchema, json, what),
-      );
-      if (!answer.success)
-        throw new Error(`${what} refused ${path} (policy version ${ref.version}): ${answer.message ?? ''}`);
-      this.version = versionNumber(answer.weight_version) ?? ref.version;
+      const result = await (await this.weightSync()).load(path, ref.version);
+      this.version = result.version;
       this.loaded = { ref, path };
+      return result;
     });
+  }
+
+  /** How weights reach this server: as configured, or as it answers `GET /weight_info` (vLLM). */
+  weightSync(): Promise<WeightSync> {
+    this.sync ??= this.detectServer()
+      .then((kind) =>
+        weightSync(kind, this.http, {
+          phaseTimeoutMs: this.options.syncTimeoutMs,
+          verifyTolerance: this.options.verifyTolerance,
+          model: () => this.modelName(),
+        }),
+      )
+      .catch((err) => {
+        this.sync = undefined;
+        throw err;
+      });
+    return this.sync;
+  }
+
+  private async detectServer(): Promise<ServerKind> {
+    if (this.options.server !== 'auto') return this.options.server;
+    try {
+      await this.http.request('GET', '/weight_info');
+      return 'vllm';
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return 'sglang';
+      throw err;
+    }
+  }
+
+  private async reloadAfterRestart(served: number | undefined): Promise<void> {
+    const { ref } = this.loaded as { ref: PolicyRef };
+    this.options.log?.(
+      `openai policy: ${this.options.url} serves version ${served ?? 'none'}, not ${ref.version}: loading it again`,
+    );
+    await this.load(ref);
   }
 
   dispose(): void {

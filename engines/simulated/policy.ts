@@ -26,13 +26,14 @@ export class SimulatedPolicy implements PolicyEngine {
     return this.options.timing.concurrentSequences || undefined;
   }
 
-  async load(ref: PolicyRef): Promise<void> {
+  async load(ref: PolicyRef): Promise<undefined> {
     if (this.options.blobs && ref.uri.startsWith('blob:')) {
       const key = ref.uri.slice('blob:'.length);
       if (!(await this.options.blobs.get(key)))
         throw new Error(`simulated policy: no blob ${key} for policy version ${ref.version}`);
     }
     this.version = Math.max(this.version, ref.version);
+    return undefined;
   }
 
   async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {

@@ -9,6 +9,7 @@ import { BOS, PAD } from '../embedded/tokenizer.js';
 import type { Numbers, PolicyRef, StepMetrics, TrainBatch, TrainerEngine } from '../types.js';
 import { TorchProcess, TorchTrainerError } from './process.js';
 import { decodeFloat32, encodeFloat32, encodeInt32, type TorchResult } from './protocol.js';
+import { projectPython } from './python.js';
 import { embeddedToSafetensors } from './weights.js';
 
 /** The model the Python trainer builds (docs/torch-trainer.md, `init.model`). */
@@ -49,10 +50,12 @@ export interface TorchTrainerOptions {
   /** πold: the generator's behaviour log-probs, or the current weights' before the update. */
   oldLogprobs?: 'behaviour' | 'recompute';
   gradientCheckpointing?: boolean;
+  /** auto: bf16 autocast on GPUs, float32 on CPUs; bf16 also on CPUs with AMX or AVX512-BF16; fp32. */
+  precision?: 'auto' | 'bf16' | 'fp32';
   /** Padded positions per forward pass (rows × longest row); unset: the whole batch at once. */
   microBatchTokens?: number;
   seed?: number;
-  /** Python executable (default $NFT_TORCH_PYTHON, else python3). */
+  /** Python executable (default $NFT_TORCH_PYTHON, else the project's .venv, else python3). */
   python?: string;
   /** Runs `launcher… -m module` instead of `python -m module`, e.g. ['torchrun', '--nproc-per-node=8']. */
   launcher?: string[];
@@ -111,7 +114,7 @@ export class TorchTrainer implements TrainerEngine {
         model.weights = path;
       }
     }
-    const python = options.python ?? process.env.NFT_TORCH_PYTHON ?? 'python3';
+    const python = options.python ?? projectPython();
     const module = options.module ?? 'nft_torch.server';
     const [command, ...pre] = options.launcher ?? [python];
     const root = options.packageRoot === undefined ? defaultPackageRoot() : options.packageRoot;
@@ -133,6 +136,7 @@ export class TorchTrainer implements TrainerEngine {
           temperature: options.temperature ?? 1,
           oldLogprobs: options.oldLogprobs ?? 'behaviour',
           gradientCheckpointing: options.gradientCheckpointing ?? false,
+          precision: options.precision ?? 'auto',
           microBatchTokens: options.microBatchTokens,
           seed: options.seed ?? 0,
         },
@@ -169,6 +173,8 @@ export class TorchTrainer implements TrainerEngine {
         return { ...s, group: gi };
       }),
     );
+    // Samples of the weights the trainer holds now (version = step): the trainer measures the mismatch on them.
+    const known = samples.some((s) => s.policyVersion !== undefined);
     if (samples.length === 0) {
       throw new TorchTrainerError(`torch trainer: batch for step ${batch.step} has no samples`, 'step');
     }
@@ -179,6 +185,7 @@ export class TorchTrainer implements TrainerEngine {
         oldLogprobs: encodeFloat32(concat(samples.map((s) => s.logprobs))),
         correct: samples.map((s) => s.reward),
         groupId: samples.map((s) => s.group),
+        ...(known ? { onPolicy: samples.map((s) => (s.policyVersion === batch.step ? 1 : 0)) } : {}),
       },
       this.timeout,
     );

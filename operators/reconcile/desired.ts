@@ -60,32 +60,81 @@ const WEIGHTS_PATH = '/weights';
 /** checkpointing.pvc is mounted here in the learner and (read-only) in rollout pods. */
 const CHECKPOINT_PATH = '/checkpoints';
 
+/** The inference servers the generators know how to sync weights with. */
+type ServerKind = Exclude<RunConfig['openai']['server'], 'auto'>;
+
+/** `GET /health` on the server's loopback port, from inside its container (python3 is in both images). */
+const HEALTH_CHECK = [
+  'python3',
+  '-c',
+  `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${INFERENCE_PORT}/health', timeout=4)`,
+];
+
+/** The inference server a rollout engine puts beside each generator, if any. */
+function serverOf(engine: TrainingRunSpec['rollout']['engine']): ServerKind | undefined {
+  return engine === 'vllm' || engine === 'sglang' ? engine : undefined;
+}
+
+/**
+ * How each server is started. vLLM: its OpenAI server module (what `vllm serve` runs; the `vllm` command
+ * itself is missing from some builds), with the log-probs of the distribution sampled from, and the
+ * development endpoints the generator reloads weights through (`/collective_rpc`, `/pause`, `/resume`,
+ * `/update_weight_version`, `/weight_info`): VLLM_SERVER_DEV_MODE, which is why it listens on loopback.
+ */
+function serverCommand(kind: ServerKind, model: string, gpus: number) {
+  const cache = [
+    { name: 'HOME', value: '/tmp' },
+    { name: 'HF_HOME', value: '/tmp/hf' },
+  ];
+  const listen = ['--host', '127.0.0.1', '--port', String(INFERENCE_PORT)];
+  if (kind === 'sglang')
+    return {
+      command: ['python3', '-m', 'sglang.launch_server'],
+      args: ['--model-path', model, ...listen, '--tp-size', String(gpus)],
+      env: cache,
+    };
+  return {
+    command: ['python3', '-m', 'vllm.entrypoints.openai.api_server'],
+    args: [
+      '--model',
+      model,
+      ...listen,
+      '--tensor-parallel-size',
+      String(gpus),
+      '--logprobs-mode',
+      'processed_logprobs',
+    ],
+    env: [
+      ...cache,
+      { name: 'VLLM_SERVER_DEV_MODE', value: '1' },
+      { name: 'VLLM_CACHE_ROOT', value: '/tmp/vllm' },
+    ],
+  };
+}
+
 /** The run configuration every actor of this run reads, derived from the spec. */
 export function runConfigOf(
   run: TrainingRun,
   spec: TrainingRunSpec = parseTrainingRunSpec(run.spec),
 ): RunConfig {
   const { rollout, learner: _l, verifier, checkpointing, nats: _n, ...config } = spec;
-  if (rollout.engine === 'vllm')
-    throw new UnsupportedRunError(
-      'rollout.engine vllm: loading each new policy version into a running vLLM server is not available in this version (see docs/openai-engine.md); use rollout.engine sglang, whose /update_weights_from_disk the generators drive',
-    );
   if (checkpointing.uri)
     throw new UnsupportedRunError(
       `checkpointing.uri ${checkpointing.uri}: object-store checkpoints are not available in this version; use checkpointing.pvc (a volume), or neither (the NATS object store)`,
     );
-  const sglang = rollout.engine === 'sglang';
+  const server = serverOf(rollout.engine);
   return runConfigSchema.parse({
     ...config,
     runId: run.metadata.name,
-    engine: sglang ? 'openai' : rollout.engine,
-    ...(sglang
+    engine: server ? 'openai' : rollout.engine,
+    ...(server
       ? {
           openai: {
             ...config.openai,
             url: `http://127.0.0.1:${INFERENCE_PORT}`,
             ...(rollout.model ? { model: rollout.model } : {}),
             weightsDir: WEIGHTS_PATH,
+            server,
           },
         }
       : {}),
@@ -153,36 +202,24 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
   const gpuLimits = (gpus: number) =>
     gpus > 0 ? { resources: { limits: { 'nvidia.com/gpu': String(gpus) } } } : {};
   const pvc = spec.checkpointing.pvc;
-  const sglang = spec.rollout.engine === 'sglang';
+  const server = serverOf(spec.rollout.engine);
 
   /**
-   * The SGLang server beside a generator, on localhost: it loads the model at start and each policy
-   * version from the path the generator gives it (the learner's export on the checkpoint volume, or
-   * weights the generator fetched into the shared /weights).
+   * The inference server beside a generator, on localhost only: it loads the model at start and each
+   * policy version from the path the generator gives it (the learner's export on the checkpoint volume,
+   * or weights the generator fetched into the shared /weights). The probes run inside the container,
+   * since the kubelet's own HTTP probes would knock on the pod's IP, where nothing listens.
    */
-  const inferenceContainer = () => ({
+  const inferenceContainer = (kind: ServerKind) => ({
     name: 'inference',
     image: spec.rollout.image,
-    command: ['python3', '-m', 'sglang.launch_server'],
-    args: [
-      '--model-path',
-      spec.rollout.model ?? '',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(INFERENCE_PORT),
-      '--tp-size',
-      String(Math.max(1, spec.rollout.gpusPerReplica)),
-    ],
-    env: [
-      { name: 'HOME', value: '/tmp' },
-      { name: 'HF_HOME', value: '/tmp/hf' },
-    ],
-    readinessProbe: { httpGet: { path: '/health', port: INFERENCE_PORT }, periodSeconds: 10 },
+    ...serverCommand(kind, spec.rollout.model ?? '', Math.max(1, spec.rollout.gpusPerReplica)),
+    readinessProbe: { exec: { command: HEALTH_CHECK }, periodSeconds: 10, timeoutSeconds: 5 },
     // Loading a 7B model takes minutes; the generator waits for the server meanwhile.
     startupProbe: {
-      httpGet: { path: '/health', port: INFERENCE_PORT },
+      exec: { command: HEALTH_CHECK },
       periodSeconds: 10,
+      timeoutSeconds: 5,
       failureThreshold: 90,
     },
     securityContext,
@@ -239,7 +276,7 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
                 : []),
             ],
           },
-          ...(inference ? [inferenceContainer()] : []),
+          ...(inference && server ? [inferenceContainer(server)] : []),
         ],
         volumes: [
           { name: 'config', configMap: { name: `${name}-config` } },
@@ -314,10 +351,10 @@ export function desiredObjects(run: TrainingRun, opts: DesiredOptions): Obj[] {
     }),
     replicated('verifier', opts.drain ? 0 : spec.verifier.replicas),
     headless('verifier'),
-    // With SGLang the GPUs go to the inference server; the generator beside it needs none.
+    // With an inference server the GPUs go to it; the generator beside it needs none.
     replicated('generator', keda ? undefined : replicas, {
-      inference: sglang,
-      // Generators of a torch-trained run load its exports (embedded) or pass their paths on (SGLang).
+      inference: server !== undefined,
+      // Generators of a torch-trained run load its exports (embedded) or pass their paths on (a server).
       ...(pvc && config.trainer === 'torch' ? { checkpoints: 'ro' as const } : {}),
     }),
     headless('generator'),

@@ -1,15 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetriesExhaustedError } from '../../engines/openai/http.js';
 import { OpenAIPolicy } from '../../engines/openai/policy.js';
-import type { RunSummary } from '../../runtime/summary.js';
-import { runCli } from '../support/cli-run.js';
-import { expectCompleteRun } from '../support/run-checks.js';
-import { findTorchPython, NO_TORCH_MESSAGE } from '../support/torch-python.js';
+import { testPython } from '../support/torch-python.js';
+import { trainThrough } from '../support/train-through.js';
 
 /**
  * `nft-train serve-policy` as its own process: the OpenAI policy engine rides out the server being
@@ -124,53 +122,15 @@ describe('OpenAI policy engine against a serve-policy process', () => {
   }, 300_000);
 });
 
-/**
- * `nft-train run --engine openai --url URL` for 3 steps of 4 prompts, with `args` and `config` added;
- * checks the summary of a complete run that trained something and returns the run's stderr.
- */
-async function trainThrough(url: string, prefix: string, args: string[] = [], extra: object = {}) {
-  const out = mkdtempSync(join(tmpdir(), prefix));
-  const config = join(out, 'run.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      steps: 3,
-      promptsPerStep: 4,
-      eval: { everySteps: 3, targetAccuracy: 1 },
-      openai: { weightsDir: join(out, 'weights') },
-      ...extra,
-    }),
-  );
-  const run = runCli([
-    'run',
-    '--engine',
-    'openai',
-    '--url',
-    url,
-    ...args,
-    '--config',
-    config,
-    '--out',
-    out,
-    '--no-metrics',
-  ]);
-  expect(await run.exit, run.stderr()).toBe(0);
-  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
-  expectCompleteRun(summary, { steps: 3, evalVersions: [0, 3], maxStaleness: 1 });
-  expect(summary.groupsTrained).toBeGreaterThan(0);
-  return run.stderr();
-}
+// With CI=true the test runs, and fails if the project's Python cannot import torch.
+const torch = testPython(['torch']);
 
-// CI installs python3-torch: there the test runs, and fails if torch cannot be imported.
-const torchPython = findTorchPython();
-if (!torchPython && !process.env.CI) console.warn(`openai run with the torch trainer ${NO_TORCH_MESSAGE}`);
-
-describe.skipIf(!torchPython && !process.env.CI)('OpenAI engine with the PyTorch trainer', () => {
+describe.skipIf(torch.skip)('OpenAI engine with the PyTorch trainer', () => {
   it('trains through the real actors with nft-train run --engine openai --url --trainer torch', async () => {
-    expect(torchPython, NO_TORCH_MESSAGE).toBeDefined();
+    const torchPython = torch.require();
     const served = await servePolicy(0);
     const exportDir = join(mkdtempSync(join(tmpdir(), 'nft-e2e-torch-exports-')), 'exports');
-    const stderr = await trainThrough(served.url, 'nft-e2e-openai-torch-', ['--trainer', 'torch'], {
+    const { stderr } = await trainThrough(served.url, 'nft-e2e-openai-torch-', ['--trainer', 'torch'], {
       torch: { python: torchPython, exportDir },
     });
 

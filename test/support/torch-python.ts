@@ -1,19 +1,41 @@
-import { spawnSync } from 'node:child_process';
+import { missingPythonModules, projectPython, SETUP_PYTHON } from '../../engines/torch/python.js';
 
 /**
- * A Python that can `import torch`: $NFT_TORCH_PYTHON, python3 on PATH, or Debian's /usr/bin/python3
- * (python3-torch installs there; a pyenv or venv python3 on PATH may lack it). undefined if none.
+ * The Python the real-engine tests use: the project's environment (`npm run setup:python` makes
+ * .venv; $NFT_TORCH_PYTHON overrides). Outside CI a test may skip when it lacks a module, with a
+ * message naming the set-up command; with CI=true it never skips: it runs and fails with that message.
  */
-export function findTorchPython(): string | undefined {
-  const candidates = [process.env.NFT_TORCH_PYTHON, 'python3', '/usr/bin/python3'].filter(
-    (c): c is string => !!c,
-  );
-  for (const python of candidates) {
-    const r = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
-    if (r.status === 0) return python;
-  }
-  return undefined;
+export interface TestPython {
+  /** The interpreter, when it imports every module asked for. */
+  python: string | undefined;
+  /** Skip the suite: only outside CI, and only when `python` is undefined. */
+  skip: boolean;
+  /** Why there is no interpreter, naming the fix. */
+  reason: string;
+  /** The interpreter, or the reason as an error (what a test that runs in CI calls first). */
+  require(): string;
 }
 
-export const NO_TORCH_MESSAGE =
-  'skipped: no python3 with torch (apt-get install python3-torch, or set NFT_TORCH_PYTHON)';
+const cache = new Map<string, TestPython>();
+
+export function testPython(modules: readonly string[] = ['torch']): TestPython {
+  const key = modules.join(',');
+  const known = cache.get(key);
+  if (known) return known;
+  const candidate = projectPython();
+  const missing = missingPythonModules(candidate, modules);
+  const python = missing ? undefined : candidate;
+  const reason = missing ?? '';
+  const found: TestPython = {
+    python,
+    skip: !python && !process.env.CI,
+    reason,
+    require() {
+      if (!python) throw new Error(reason);
+      return python;
+    },
+  };
+  if (found.skip) console.warn(`skipped (${modules.join(', ')}): ${reason} — set up with ${SETUP_PYTHON}`);
+  cache.set(key, found);
+  return found;
+}

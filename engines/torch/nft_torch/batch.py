@@ -16,6 +16,9 @@ class Batch:
     old_logprobs: list = None  # per response, a float list/tensor of its length
     correct: list = None
     group_id: list = None
+    # 1 where the response was sampled from the weights the trainer holds now: its behaviour log-probs
+    # and the trainer's own must agree, and the difference measures the train-inference mismatch.
+    on_policy: list = None
 
     @property
     def rows(self):

@@ -53,10 +53,10 @@ def build_model(spec, seed=0, device=None):
             # Random initialisation of billions of parameters is much faster on the GPU (torch >= 2).
             on_device = device is not None and torch.device(device).type == "cuda" and hasattr(torch.device, "__enter__")
             with torch.device(device) if on_device else contextlib.nullcontext():
-                return transformers.AutoModelForCausalLM.from_config(config, torch_dtype=torch.float32, **extra)
+                return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32, **extra)
         if not spec.get("path"):
             raise ValueError("model.kind 'hf' needs 'path' (a hub name or a directory) or 'config'")
-        return transformers.AutoModelForCausalLM.from_pretrained(spec["path"], torch_dtype=torch.float32, **extra)
+        return transformers.AutoModelForCausalLM.from_pretrained(spec["path"], dtype=torch.float32, **extra)
     raise ValueError(f"model.kind must be 'embedded' or 'hf', got {kind!r}")
 
 

@@ -96,7 +96,10 @@ def step_batch(req):
             raise ProtocolError("step", name, f"has {len(values)} entries, expected {n} (one per sample)")
     if any(c not in (0, 1) for c in correct):
         raise ProtocolError("step", "correct", f"must hold rewards 0 or 1, got {_show(correct)}")
-    return Batch(prompts, responses, old_rows, correct, group)
+    on_policy = field(req, "step", "onPolicy", "int-list", False)
+    if on_policy is not None and (len(on_policy) != n or any(v not in (0, 1) for v in on_policy)):
+        raise ProtocolError("step", "onPolicy", f"must hold {n} flags 0 or 1 (one per sample), got {_show(on_policy)}")
+    return Batch(prompts, responses, old_rows, correct, group, on_policy)
 
 
 def objective_params(req):

@@ -33,7 +33,7 @@ class Server:
         return getattr(self, "op_" + op)(req)
 
     def op_init(self, req):
-        from .trainer import Trainer
+        from .trainer import PRECISIONS, Trainer
 
         if self.trainer is not None:
             raise ProtocolError("init", "op", "was already called; start a new server for a new model")
@@ -49,6 +49,9 @@ class Server:
         objective = protocol.objective_params(req)
         optimizer = protocol.optimizer_params(req)
         checkpointing = field(req, "init", "gradientCheckpointing", "bool", False, False)
+        precision = field(req, "init", "precision", "string", False, "auto")
+        if precision not in PRECISIONS:
+            raise ProtocolError("init", "precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         torch.manual_seed(seed)
         try:
             self.trainer = Trainer(
@@ -60,6 +63,7 @@ class Server:
                 gradient_checkpointing=checkpointing,
                 micro_batch_tokens=mbt,
                 seed=seed,
+                precision=precision,
             )
         except ProtocolError:
             raise
@@ -72,6 +76,7 @@ class Server:
             "worldSize": t.world,
             "step": t.steps,
             "tiny": t.tiny,
+            "precision": t.precision,
             "torch": torch.__version__,
         }
 

@@ -16,6 +16,18 @@ from .objective import ObjectiveParams, group_stats, objective
 from .tiny_model import TinyCausalLM
 
 CHECKPOINT_FORMAT = "nft-torch-checkpoint/1"
+# auto: bf16 autocast on GPUs, float32 on CPUs; bf16: also on a CPU with bf16 instructions (AMX,
+# AVX512-BF16); fp32: float32 everywhere. Master weights and optimiser state stay float32.
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def cpu_has_bf16():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 class Trainer:
@@ -30,6 +42,7 @@ class Trainer:
         micro_batch_tokens=None,
         seed=0,
         device=None,
+        precision="auto",
     ):
         self.spec = dict(model_spec)
         self.objective = ObjectiveParams(**objective_params)
@@ -42,6 +55,11 @@ class Trainer:
         self.bos = self.spec.get("bos", 1 if self.spec.get("kind") == "embedded" else None)
         self.pad = self.spec.get("pad", 0) or 0
         self.steps = 0
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if precision == "bf16" and self.device.type == "cpu" and not cpu_has_bf16():
+            raise ValueError("precision bf16 on this CPU: it has neither AMX nor AVX512-BF16; use fp32 or auto")
+        self.precision = "bf16" if precision == "bf16" or (precision == "auto" and self.device.type == "cuda") else "fp32"
 
         module = build_model(self.spec, seed, self.device)
         self.tiny = isinstance(module, TinyCausalLM)
@@ -50,19 +68,13 @@ class Trainer:
             enable_checkpointing(module)
         module.to(self.device)
         self.base = module
-        # Several ranks: FSDP on GPUs; DDP (replicas, gloo) on CPU, where FSDP is not supported.
-        self.sharded = self.world > 1 and self.device.type == "cuda"
-        if self.sharded:
-            self.model = self._shard(module)
-        elif self.world > 1:
-            self.model = torch.nn.parallel.DistributedDataParallel(module)
-        else:
-            self.model = module
+        # Several ranks: FSDP, parameters, gradients and optimiser state sharded over the ranks (NCCL
+        # on GPUs, gloo on CPUs).
+        self.sharded = self.world > 1
+        self.model = self._shard(module) if self.sharded else module
         self.model.train()
-        # Names as in the unwrapped model (FSDP prefixes its wrappers' attribute names).
-        self.param_names = [n.replace("_fsdp_wrapped_module.", "") for n, _ in self.model.named_parameters()]
-        if not self.sharded:
-            self.param_names = [n for n, _ in module.named_parameters()]
+        # FSDP2 shards parameters in place: names stay those of the unwrapped model.
+        self.param_names = [n for n, _ in module.named_parameters()]
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(),
             lr=float(optimizer["learningRate"]),
@@ -73,24 +85,24 @@ class Trainer:
         self.grad_clip = float(optimizer.get("gradClip", 1.0))
 
     def _shard(self, module):
-        """FSDP over the ranks torchrun started: one unit per decoder layer, fp32 master weights."""
-        import functools
-
-        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-        from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
+        """FSDP2 over the ranks torchrun started (NCCL on GPUs, gloo on CPUs): one unit per decoder
+        layer and the root, fp32 master weights. Works on CPUs, where FSDP1 does not."""
+        from torch.distributed.fsdp import fully_shard
 
         layer_names = set(getattr(module, "_no_split_modules", None) or [])
-        layer_classes = {type(m) for m in module.modules() if type(m).__name__ in layer_names}
         if self.tiny:
             from .tiny_model import Block
 
-            layer_classes = {Block}
-        policy = functools.partial(transformer_auto_wrap_policy, transformer_layer_cls=layer_classes)
-        return FSDP(module, auto_wrap_policy=policy, device_id=self.device, use_orig_params=True)
+            layers = [m for m in module.modules() if isinstance(m, Block)]
+        else:
+            layers = [m for m in module.modules() if type(m).__name__ in layer_names]
+        for layer in layers:
+            fully_shard(layer)
+        return fully_shard(module)
 
     def _autocast(self):
-        if self.device.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return nullcontext()
 
     def _logprobs(self, input_ids, targets, attention):
@@ -113,6 +125,7 @@ class Trainer:
     def step(self, batch):
         """Returns {loss, terms, gradNorm, samples, tokens, seconds}."""
         t0 = time.perf_counter()
+        behaviour = batch.old_logprobs
         if self.old_logprobs == "recompute":
             batch.old_logprobs = self.logprobs(batch)
         stats = group_stats(self.objective, batch.correct, batch.group_id)
@@ -123,19 +136,26 @@ class Trainer:
         # Statistics stay on the device until the end of the step: one synchronisation, not one per pass.
         sums = {}
         ratio_max = torch.zeros((), dtype=torch.float64, device=self.device)
-        # FSDP and DDP average gradients over ranks; each rank's share of the sum is scaled back up.
+        mismatch_max = torch.zeros((), dtype=torch.float64, device=self.device)
+        # FSDP averages gradients over ranks; each rank's share of the sum is scaled back up.
         scale = float(self.world)
         for rows in mine:
             # An empty micro-batch (more ranks than work) still runs, fully masked, so that the ranks'
             # collectives stay in step.
             empty = not rows
             rows = rows or [0]
-            ids, targets, attention, mask, old, _ = pack(batch, rows, self.bos, self.pad, self.device)
+            ids, targets, attention, mask, old, starts = pack(batch, rows, self.bos, self.pad, self.device)
             if empty:
                 mask = torch.zeros_like(mask)
             sub = {k: [v[i] for i in rows] for k, v in stats.items()}
             logp = self._logprobs(ids, targets, attention)
             loss, terms = objective(self.objective, logp, old, mask, stats=sub, n_tokens=n_tokens)
+            if batch.on_policy is not None and not empty:
+                mismatch = self._mismatch(logp, batch, behaviour, rows, starts, mask)
+                if mismatch is not None:
+                    sums["mismatchSum"] = sums.get("mismatchSum", 0) + mismatch[0]
+                    sums["mismatchTokens"] = sums.get("mismatchTokens", 0) + mismatch[1]
+                    mismatch_max = torch.maximum(mismatch_max, mismatch[2])
             (loss * scale).backward()
             for k, v in (("loss", loss), *terms.items()):
                 v = v.detach().double()
@@ -151,8 +171,15 @@ class Trainer:
             )
         self.optimizer.step()
         self.steps += 1
-        sums = self._reduce(sums, ratio_max)
+        sums = self._reduce(sums, ratio_max, mismatch_max)
         loss = sums.pop("loss")
+        tokens = sums.pop("mismatchTokens", 0)
+        mismatch_sum = sums.pop("mismatchSum", 0)
+        mismatch_max = sums.pop("mismatchMax")
+        if tokens > 0:
+            sums["logprobMismatchMean"] = mismatch_sum / tokens
+            sums["logprobMismatchMax"] = mismatch_max
+            sums["logprobMismatchTokens"] = tokens
         return {
             "loss": loss,
             "terms": sums,
@@ -164,44 +191,52 @@ class Trainer:
         }
 
     def _clip(self):
-        if self.sharded:
-            norm = self.model.clip_grad_norm_(self.grad_clip)
-        else:
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        return float(norm)
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        # Sharded parameters give a DTensor: the norm over every rank's shard.
+        return float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)
 
-    def _reduce(self, sums, ratio_max):
-        """Sums over micro-batches (and ranks) as floats; ratioMax is a maximum."""
+    def _mismatch(self, logp, batch, behaviour, rows, starts, mask):
+        """(Σ|Δ|, tokens, max |Δ|) between the trainer's log-probs and the behaviour ones, on-policy rows only."""
+        keep = torch.zeros_like(mask)
+        theirs = torch.zeros_like(mask)
+        for r, (i, s) in enumerate(zip(rows, starts)):
+            if batch.on_policy[i]:
+                m = len(batch.responses[i])
+                keep[r, s : s + m] = mask[r, s : s + m]
+                theirs[r, s : s + m] = torch.as_tensor(behaviour[i], dtype=torch.float32)
+        if not bool(keep.any()):
+            return None
+        diff = (logp.detach().float() - theirs).abs() * keep
+        return diff.sum().double(), keep.sum().double(), diff.max().double()
+
+    def _reduce(self, sums, ratio_max, mismatch_max):
+        """Sums over micro-batches (and ranks) as floats; ratioMax and mismatchMax are maxima."""
+        for k in ("mismatchSum", "mismatchTokens"):
+            sums.setdefault(k, torch.zeros((), dtype=torch.float64, device=self.device))
         keys = sorted(sums)
-        t = torch.stack([sums[k] for k in keys])
+        t = torch.stack([torch.as_tensor(sums[k], dtype=torch.float64, device=self.device) for k in keys])
+        maxima = torch.stack([ratio_max, mismatch_max])
         if self.world > 1:
             dist.all_reduce(t)
-            dist.all_reduce(ratio_max, op=dist.ReduceOp.MAX)
+            dist.all_reduce(maxima, op=dist.ReduceOp.MAX)
         out = dict(zip(keys, t.tolist()))
-        out["ratioMax"] = ratio_max.item()
+        out["ratioMax"], out["mismatchMax"] = maxima.tolist()
         return out
 
     # --- checkpoints --------------------------------------------------------------------------
 
     def _full_state(self):
-        """(weights, optimiser state keyed by parameter name); complete on rank 0 under FSDP."""
+        """(weights, optimiser state keyed by parameter name); complete on rank 0 when sharded."""
         if not self.sharded:
             weights = self.base.state_dict()
             raw = self.optimizer.state_dict()["state"]
             optim = {self.param_names[i]: s for i, s in raw.items()}
             return weights, optim
-        from torch.distributed.fsdp import FullOptimStateDictConfig, FullStateDictConfig, StateDictType
-        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
 
-        with FSDP.state_dict_type(
-            self.model,
-            StateDictType.FULL_STATE_DICT,
-            FullStateDictConfig(offload_to_cpu=True, rank0_only=True),
-            FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=True),
-        ):
-            weights = self.model.state_dict()
-            optim = FSDP.optim_state_dict(self.model, self.optimizer)["state"]
-        return weights, optim
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        weights, optim = get_state_dict(self.model, self.optimizer, options=options)
+        return weights, optim.get("state", {})
 
     def save(self, path):
         """Weights, AdamW state and step as one safetensors file; returns its size (rank 0)."""
@@ -248,23 +283,25 @@ class Trainer:
         return self.steps
 
     def _restore_sharded(self, weights, optim):
-        from torch.distributed.fsdp import FullOptimStateDictConfig, FullStateDictConfig, StateDictType
-        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
 
-        with FSDP.state_dict_type(
+        groups = [dict(g, params=list(self.param_names)) for g in self.optimizer.state_dict()["param_groups"]]
+        set_state_dict(
             self.model,
-            StateDictType.FULL_STATE_DICT,
-            FullStateDictConfig(offload_to_cpu=True, rank0_only=False),
-            FullOptimStateDictConfig(offload_to_cpu=True, rank0_only=False),
-        ):
-            self.model.load_state_dict(weights)
-            full = {"state": optim, "param_groups": self.optimizer.state_dict()["param_groups"]}
-            full["param_groups"] = [dict(g, params=list(self.param_names)) for g in full["param_groups"]]
-            self.optimizer.load_state_dict(FSDP.optim_state_dict_to_load(self.model, self.optimizer, full))
+            self.optimizer,
+            model_state_dict=weights,
+            optim_state_dict={"state": optim, "param_groups": groups},
+            options=StateDictOptions(full_state_dict=True),
+        )
 
     def export(self, version, path_dir):
-        """Weights an inference server loads: the embedded format for the tiny model, HF's otherwise."""
+        """Weights an inference server loads: the embedded format for the tiny model, HF's otherwise.
+
+        A Hugging Face export also carries probe.json: fixed token ids and this model's log-probs of
+        them, so that whoever loads it can check it serves these very weights.
+        """
         weights = self._full_state()[0] if self.sharded else self.base.state_dict()
+        probe = None if self.tiny else self._probe()
         if self.rank != 0:
             return path_dir
         if self.tiny:
@@ -272,7 +309,24 @@ class Trainer:
         os.makedirs(path_dir, exist_ok=True)
         self.base.save_pretrained(path_dir, state_dict=weights, safe_serialization=True)
         self._save_tokenizer(path_dir)
+        tmp = os.path.join(path_dir, "probe.json.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(probe, f)
+        os.replace(tmp, os.path.join(path_dir, "probe.json"))
         return path_dir
+
+    def _probe(self, length=16):
+        """log π(ids[i] | ids[:i]) for fixed ids spread over the vocabulary, at temperature 1, in float32."""
+        vocab = int(getattr(getattr(self.base, "config", None), "vocab_size", 0) or 2)
+        ids = [(7 * i + 3) % vocab for i in range(length)]
+        inputs = torch.tensor([ids[:-1]], device=self.device)
+        targets = torch.tensor([ids[1:]], device=self.device)
+        attention = torch.ones_like(inputs)
+        self.model.eval()
+        with torch.no_grad():
+            logprobs = token_logprobs(self.model, inputs, targets, attention, 1.0)[0].float().cpu().tolist()
+        self.model.train()
+        return {"tokenIds": ids, "logprobs": logprobs}
 
     def _save_tokenizer(self, path_dir):
         name = self.spec.get("tokenizer") or self.spec.get("path")

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import signal
@@ -16,6 +17,13 @@ from tests.fixtures import ARCH, OBJECTIVE, OPTIMIZER, fixed_batch
 from tests.test_server import ROOT, step_request
 
 MICRO = 40  # padded positions per micro-batch: 3 micro-batches, so one rank also runs an empty one
+HAVE_TRANSFORMERS = importlib.util.find_spec("transformers") is not None
+# A real Qwen2, small: 2 layers of 4 heads (2 key-value heads), the fixtures' vocabulary.
+QWEN2 = {"model_type": "qwen2", "vocab_size": 23, "hidden_size": 32, "intermediate_size": 64,
+         "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2}
+# Two ranks sum their shards' gradients in another order than one process: float32 rounding only.
+PLACES_LOSS = 6
+PLACES_GRAD = 5
 
 
 def free_port():
@@ -25,9 +33,30 @@ def free_port():
 
 
 class TwoRanks(unittest.TestCase):
-    """The server under WORLD_SIZE=2 (as torchrun starts it; DDP over gloo on CPU) matches one process."""
+    """The server under WORLD_SIZE=2, as torchrun starts it (FSDP2 over gloo on the CPU), against one
+    process: the same steps within float32 rounding, a resume that continues bit for bit, and exports
+    that load. Run for the embedded model's port and for a Hugging Face Qwen2."""
 
-    def test_two_ranks_match_one_process(self):
+    def test_the_embedded_model_on_two_ranks(self):
+        self.run_two_ranks({"kind": "embedded", "arch": ARCH}, {"kind": "embedded", "arch": ARCH, "bos": 1, "pad": 0})
+
+    @unittest.skipUnless(HAVE_TRANSFORMERS, "needs transformers (npm run setup:python)")
+    def test_a_hugging_face_qwen2_on_two_ranks(self):
+        spec = {"kind": "hf", "config": QWEN2, "pad": 0}
+        exported = self.run_two_ranks(spec, spec)
+        import transformers
+
+        # The export is a Hugging Face directory; its probe holds the trainer's own log-probs.
+        model = transformers.AutoModelForCausalLM.from_pretrained(exported, dtype=torch.float32)
+        with open(os.path.join(exported, "probe.json"), encoding="utf-8") as f:
+            probe = json.load(f)
+        ids = torch.tensor([probe["tokenIds"]])
+        with torch.no_grad():
+            logits = model(input_ids=ids).logits.float()
+        logp = torch.log_softmax(logits, -1)[0, :-1].gather(-1, ids[0, 1:, None])[:, 0]
+        self.assertTrue(torch.allclose(logp, torch.tensor(probe["logprobs"]), atol=1e-5))
+
+    def run_two_ranks(self, spec, local_spec):
         port = free_port()
         procs = []
         for rank in (0, 1):
@@ -50,42 +79,48 @@ class TwoRanks(unittest.TestCase):
             self.assertTrue(res["ok"], res)
             return res["result"]
 
+        d = tempfile.mkdtemp()
         try:
-            with tempfile.TemporaryDirectory() as d:
-                info = call({"id": 1, "op": "init", "model": {"kind": "embedded", "arch": ARCH},
-                             "objective": OBJECTIVE, "optimizer": OPTIMIZER, "microBatchTokens": MICRO, "seed": 1})
-                self.assertEqual(info["worldSize"], 2)
-                got = [call(step_request(fixed_batch(s), 10 + s)) for s in (1, 2)]
-                ckpt = os.path.join(d, "c.safetensors")
-                call({"id": 20, "op": "save", "path": ckpt})
-                exported = call({"id": 21, "op": "export", "version": 2, "dir": os.path.join(d, "v2")})
-                self.assertTrue(os.path.isfile(os.path.join(exported["path"], "model.safetensors")))
-                call({"id": 22, "op": "shutdown"})
-                for p in procs:
-                    try:
-                        p.wait(timeout=60)
-                    except subprocess.TimeoutExpired:
-                        for q in procs:
-                            q.send_signal(signal.SIGUSR1)  # stacks to stderr
-                        time.sleep(2)
-                        for q in procs:
-                            q.kill()
-                        self.fail("a rank did not exit: " + " ||| ".join(q.stderr.read()[-4000:] for q in procs))
-                    self.assertEqual(p.returncode, 0, p.stderr.read()[-3000:])
-                self.assertEqual(procs[1].stdout.read(), "", "only rank 0 answers")
+            info = call({"id": 1, "op": "init", "model": spec, "objective": OBJECTIVE, "optimizer": OPTIMIZER,
+                         "microBatchTokens": MICRO, "seed": 1})
+            self.assertEqual(info["worldSize"], 2)
+            got = [call(step_request(fixed_batch(s), 10 + s)) for s in (1, 2)]
+            ckpt = os.path.join(d, "c.safetensors")
+            call({"id": 20, "op": "save", "path": ckpt})
+            third = call(step_request(fixed_batch(3), 21))
+            # Back to the checkpoint: the same step again gives the very same numbers.
+            call({"id": 22, "op": "restore", "path": ckpt})
+            again = call(step_request(fixed_batch(3), 23))
+            self.assertEqual(again["loss"], third["loss"])
+            self.assertEqual(again["gradNorm"], third["gradNorm"])
+            exported = call({"id": 24, "op": "export", "version": 2, "dir": os.path.join(d, "v2")})
+            self.assertTrue(os.path.isfile(os.path.join(exported["path"], "model.safetensors")))
+            call({"id": 25, "op": "shutdown"})
+            for p in procs:
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    for q in procs:
+                        q.send_signal(signal.SIGUSR1)  # stacks to stderr
+                    time.sleep(2)
+                    for q in procs:
+                        q.kill()
+                    self.fail("a rank did not exit: " + " ||| ".join(q.stderr.read()[-4000:] for q in procs))
+                self.assertEqual(p.returncode, 0, p.stderr.read()[-3000:])
+            self.assertEqual(procs[1].stdout.read(), "", "only rank 0 answers")
 
-                one = Trainer({"kind": "embedded", "arch": ARCH, "bos": 1, "pad": 0}, OBJECTIVE, OPTIMIZER,
-                              micro_batch_tokens=MICRO, seed=1, device="cpu")
-                want = [one.step(fixed_batch(s)) for s in (1, 2)]
-                for g, w in zip(got, want):
-                    self.assertAlmostEqual(g["loss"], w["loss"], places=6)
-                    self.assertAlmostEqual(g["gradNorm"], w["gradNorm"], places=5)
-                    for k in w["terms"]:
-                        self.assertAlmostEqual(g["terms"][k], w["terms"][k], places=5, msg=k)
-                tensors, meta = safetensors_io.read(ckpt)
-                self.assertEqual(meta["step"], "2")
-                for k, v in one.base.state_dict().items():
-                    self.assertTrue(torch.allclose(tensors["w/" + k], v, atol=1e-4), k)
+            one = Trainer(local_spec, OBJECTIVE, OPTIMIZER, micro_batch_tokens=MICRO, seed=1, device="cpu")
+            want = [one.step(fixed_batch(s)) for s in (1, 2)]
+            for g, w in zip(got, want):
+                self.assertAlmostEqual(g["loss"], w["loss"], places=PLACES_LOSS)
+                self.assertAlmostEqual(g["gradNorm"], w["gradNorm"], places=PLACES_GRAD)
+                for k in w["terms"]:
+                    self.assertAlmostEqual(g["terms"][k], w["terms"][k], places=PLACES_GRAD, msg=k)
+            tensors, meta = safetensors_io.read(ckpt)
+            self.assertEqual(meta["step"], "2")
+            for k, v in one.base.state_dict().items():
+                self.assertTrue(torch.allclose(tensors["w/" + k], v, atol=1e-4), k)
+            return exported["path"]
         finally:
             for p in procs:
                 if p.poll() is None:

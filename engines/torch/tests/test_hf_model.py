@@ -103,6 +103,24 @@ class HuggingFacePath(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(out, "model.safetensors")))
             self.assertTrue(os.path.isfile(os.path.join(out, "config.json")))
 
+    @unittest.skipUnless(REAL, "needs transformers (npm run setup:python)")
+    def test_bf16_on_a_cpu_that_has_it(self):
+        from nft_torch.trainer import cpu_has_bf16
+
+        if not cpu_has_bf16():
+            with self.assertRaisesRegex(ValueError, "neither AMX nor AVX512-BF16"):
+                self.trainer(precision="bf16")
+            return
+        fp32, bf16 = self.trainer(precision="fp32"), self.trainer(precision="bf16")
+        self.assertEqual((fp32.precision, bf16.precision), ("fp32", "bf16"))
+        a, b = fp32.step(fixed_batch()), bf16.step(fixed_batch())
+        # bf16 keeps 8 bits of mantissa: the same step to within a few per cent.
+        self.assertAlmostEqual(b["loss"], a["loss"], delta=0.05 * abs(a["loss"]) + 1e-3)
+        self.assertAlmostEqual(b["gradNorm"], a["gradNorm"], delta=0.05 * a["gradNorm"])
+        for _ in range(6):
+            last = bf16.step(fixed_batch())
+        self.assertLess(last["loss"], b["loss"])
+
     def test_an_empty_prompt_needs_a_bos(self):
         t = self.trainer()
         b = fixed_batch()

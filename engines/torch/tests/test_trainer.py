@@ -32,6 +32,27 @@ class TrainerSteps(unittest.TestCase):
                     self.assertAlmostEqual(m["terms"]["ratioMean"], 1.0, places=6)
                     self.assertGreater(m["gradNorm"], 0)
 
+    def test_mismatch_is_measured_on_on_policy_rows_only(self):
+        for mode in ("behaviour", "recompute"):
+            with self.subTest(mode):
+                t = make_trainer(old_logprobs=mode, micro_batch_tokens=20)
+                batch = fixed_batch()
+                own = t.logprobs(batch)
+                # Behaviour log-probs 0.25 off the trainer's own on even rows, 3 off on odd (off-policy) rows.
+                batch.old_logprobs = [lp + (0.25 if i % 2 == 0 else 3.0) for i, lp in enumerate(own)]
+                batch.on_policy = [1 - i % 2 for i in range(batch.rows)]
+                m = t.step(batch)["terms"]
+                tokens = sum(len(r) for i, r in enumerate(batch.responses) if i % 2 == 0)
+                self.assertEqual(m["logprobMismatchTokens"], tokens)
+                self.assertAlmostEqual(m["logprobMismatchMean"], 0.25, places=5)
+                self.assertAlmostEqual(m["logprobMismatchMax"], 0.25, places=5)
+        # Without flags (or with none set) nothing is reported.
+        t = make_trainer()
+        self.assertNotIn("logprobMismatchMean", t.step(fixed_batch())["terms"])
+        batch = fixed_batch()
+        batch.on_policy = [0] * batch.rows
+        self.assertNotIn("logprobMismatchMean", t.step(batch)["terms"])
+
     def test_nft_loss_falls_on_a_fixed_batch(self):
         t = make_trainer()
         first = t.step(fixed_batch())
@@ -107,8 +128,14 @@ class Checkpoints(unittest.TestCase):
             self.assertEqual(b.restore(path), 1)
             path2 = os.path.join(d, "again.safetensors")
             b.save(path2)
-            with open(path, "rb") as f1, open(path2, "rb") as f2:
-                self.assertEqual(f1.read(), f2.read())
+            # The same tensors, bit for bit, and the same metadata (the safetensors package may order
+            # the header's metadata differently from one write to the next).
+            t1, m1 = safetensors_io.read(path)
+            t2, m2 = safetensors_io.read(path2)
+            self.assertEqual(m1, m2)
+            self.assertEqual(sorted(t1), sorted(t2))
+            for k in t1:
+                self.assertTrue(torch.equal(t1[k], t2[k]) and t1[k].dtype == t2[k].dtype, k)
             b.step(fixed_batch(2))
             self.assertEqual(b.steps, 2)
             for k, v in params(b).items():

@@ -17,6 +17,7 @@ class ScriptedPolicy implements PolicyEngine {
   async load(ref: PolicyRef) {
     this.loads.push(ref.version);
     this.version = ref.version;
+    return undefined;
   }
   async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
     if (this.failNext > 0) {
@@ -103,6 +104,18 @@ describe('generator actor', () => {
     const got = await rollouts.fetch(10, 2000);
     expect(policy.loads).toEqual([2]);
     expect(got[0]?.data.samples[0]?.policyVersion).toBe(2);
+  });
+
+  it('loads the announced version before its first task, even the version its engine claims to hold', async () => {
+    // An inference server that outlived an earlier run serves that run's weights while the engine
+    // reports version 0: version 0 of this run must still be loaded before anything is labelled with it.
+    const policy = new ScriptedPolicy();
+    const { deps, rollouts } = await start(policy);
+    await deps.bus.broadcast('policy', { version: 0, uri: 'blob:weights/v0' });
+    await deps.bus.publish('tasks', task('t0'), 't0');
+    await deps.bus.publish('tasks', task('t1'), 't1');
+    await fetchN(rollouts, 2);
+    expect(policy.loads).toEqual([0]);
   });
 
   it('evaluates greedily with one response per prompt', async () => {

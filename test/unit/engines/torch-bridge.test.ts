@@ -11,10 +11,9 @@ import { TorchTrainerError } from '../../../engines/torch/process.js';
 import { parseSafetensors, readExportedEmbedded } from '../../../engines/torch/weights.js';
 import type { TrainBatch } from '../../../engines/types.js';
 import { resolveObjective } from '../../../nft/index.js';
-import { findTorchPython, NO_TORCH_MESSAGE } from '../../support/torch-python.js';
+import { testPython } from '../../support/torch-python.js';
 
-const python = findTorchPython();
-if (!python) console.warn(`torch bridge tests ${NO_TORCH_MESSAGE}`);
+const torch = testPython(['torch']);
 
 const arch = { layers: 2, dModel: 32, heads: 4, contextLength: 24, vocabSize: defaultTokenizer.vocabSize };
 const enc = (s: string) => defaultTokenizer.encode(s);
@@ -40,12 +39,12 @@ function batch(step: number): TrainBatch {
   };
 }
 
-describe.skipIf(!python)('TorchTrainer (bridge to python3 -m nft_torch.server, CPU, tiny model)', () => {
+describe.skipIf(torch.skip)('TorchTrainer (bridge to python3 -m nft_torch.server, CPU, tiny model)', () => {
   let base: Transformer;
   const trainers: TorchTrainer[] = [];
   const create = async (o: Partial<TorchTrainerOptions> = {}) => {
     const t = await TorchTrainer.create({
-      python,
+      python: torch.require(),
       model: { kind: 'embedded', arch, weights: base.toBytes() },
       objective: resolveObjective({ name: 'nft' }),
       optimizer: { learningRate: 3e-3, gradClip: 1 },

@@ -26,7 +26,9 @@ class ScriptedEngine implements PolicyEngine {
       };
     });
   }
-  async load(): Promise<void> {}
+  async load() {
+    return undefined;
+  }
   dispose(): void {}
 }
 

@@ -34,6 +34,15 @@ const models: Record<string, new (d: never) => { validate(): void }> = {
 };
 
 type Obj = ReturnType<typeof desiredObjects>[number];
+/** Every object passes the Kubernetes schema of its kind. */
+function expectValidObjects(objs: Obj[]): void {
+  for (const o of objs)
+    expect(
+      () => new (models[o.kind] as (typeof models)[string])(o as never).validate(),
+      o.kind,
+    ).not.toThrow();
+}
+
 const byName = (objs: Obj[], kind: string, name: string) =>
   // biome-ignore lint/suspicious/noExplicitAny: the tests reach deep into manifests the models already validated.
   objs.find((o) => o.kind === kind && o.metadata.name === name) as Obj & { spec: any; data: any };
@@ -118,23 +127,6 @@ describe('desired state of a TrainingRun', () => {
 
   it('says plainly what it cannot run yet, and rejects specs that break the cross-field rules', () => {
     expect(() =>
-      desiredObjects(
-        run({
-          rollout: {
-            engine: 'vllm',
-            image: 'vllm/vllm-openai:v0.6.3',
-            model: 'Qwen/Qwen2.5-Math-7B',
-            minReplicas: 1,
-            maxReplicas: 2,
-          },
-        }),
-        {
-          image: 'i',
-          rolloutReplicas: 1,
-        },
-      ),
-    ).toThrow(/rollout.engine vllm: .* use rollout.engine sglang/);
-    expect(() =>
       desiredObjects(run({ checkpointing: { uri: 's3://bucket/run' } }), { image: 'i', rolloutReplicas: 1 }),
     ).toThrow(UnsupportedRunError);
     expect(() =>
@@ -175,11 +167,7 @@ describe('SGLang rollout workers and the checkpoint volume', () => {
 
   it('runs the inference server beside the generator, on the pod’s GPUs, talking over localhost', () => {
     const objs = sglang();
-    for (const o of objs)
-      expect(
-        () => new (models[o.kind] as (typeof models)[string])(o as never).validate(),
-        o.kind,
-      ).not.toThrow();
+    expectValidObjects(objs);
     const pod = byName(objs, 'StatefulSet', 'arith-generator').spec.template.spec;
     expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(['generator', 'inference']);
     const [generator, inference] = pod.containers;
@@ -201,6 +189,7 @@ describe('SGLang rollout workers and the checkpoint volume', () => {
       url: 'http://127.0.0.1:8000',
       model: 'Qwen/Qwen2.5-Math-7B',
       weightsDir: '/weights',
+      server: 'sglang',
     });
     expect(config.checkpointDir).toBe('/checkpoints');
     // Caches go under the pod's writable /tmp: the image's root filesystem is read-only.
@@ -223,6 +212,64 @@ describe('SGLang rollout workers and the checkpoint volume', () => {
       mountPath: '/checkpoints',
       readOnly: true,
     });
+  });
+
+  it('puts vLLM beside each generator: loopback only, development endpoints on, probed from inside', () => {
+    const objs = desiredObjects(
+      run({
+        trainer: 'torch',
+        torch: { model: { kind: 'hf', path: 'Qwen/Qwen2.5-Math-7B' } },
+        rollout: {
+          engine: 'vllm',
+          image: 'vllm/vllm-openai:v0.33.0',
+          model: 'Qwen/Qwen2.5-Math-7B',
+          gpusPerReplica: 4,
+          minReplicas: 1,
+          maxReplicas: 2,
+        },
+        checkpointing: { pvc: 'nft-checkpoints' },
+      }),
+      { image: 'nft-train:0.1.0', rolloutReplicas: 1 },
+    );
+    expectValidObjects(objs);
+    const pod = byName(objs, 'StatefulSet', 'arith-generator').spec.template.spec;
+    expect(pod.containers.map((c: { name: string }) => c.name)).toEqual(['generator', 'inference']);
+    const [generator, inference] = pod.containers;
+    expect(generator.resources).toBeUndefined();
+    expect(inference.image).toBe('vllm/vllm-openai:v0.33.0');
+    expect(inference.command).toEqual(['python3', '-m', 'vllm.entrypoints.openai.api_server']);
+    expect(inference.args).toEqual([
+      '--model',
+      'Qwen/Qwen2.5-Math-7B',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8000',
+      '--tensor-parallel-size',
+      '4',
+      '--logprobs-mode',
+      'processed_logprobs',
+    ]);
+    expect(inference.env).toContainEqual({ name: 'VLLM_SERVER_DEV_MODE', value: '1' });
+    expect(inference.resources.limits['nvidia.com/gpu']).toBe('4');
+    // Nothing listens on the pod's IP: the probes run in the container, against 127.0.0.1.
+    expect(inference.ports).toBeUndefined();
+    expect(inference.readinessProbe.httpGet).toBeUndefined();
+    expect(inference.readinessProbe.exec.command.join(' ')).toContain('http://127.0.0.1:8000/health');
+    expect(inference.startupProbe.exec.command).toEqual(inference.readinessProbe.exec.command);
+    expect(inference.volumeMounts).toContainEqual({
+      name: 'checkpoints',
+      mountPath: '/checkpoints',
+      readOnly: true,
+    });
+    const config = JSON.parse(byName(objs, 'ConfigMap', 'arith-config').data['run.json']);
+    expect(config.engine).toBe('openai');
+    expect(config.openai).toMatchObject({
+      url: 'http://127.0.0.1:8000',
+      model: 'Qwen/Qwen2.5-Math-7B',
+      server: 'vllm',
+    });
+    expect(config.torch.exportDir).toBe('/checkpoints/exports/arith');
   });
 
   it('runs the learner in its own image with the checkpoint volume mounted', () => {

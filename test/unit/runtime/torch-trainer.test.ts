@@ -13,7 +13,7 @@ import { defaultWeightReaders, readWeights } from '../../../engines/openai/serve
 import { embeddedToSafetensors, readExportedEmbedded } from '../../../engines/torch/weights.js';
 import { createTorchTrainer } from '../../../runtime/torch-trainer.js';
 import { tinyArch, tinyEmbeddedWeights } from '../../support/tiny-weights.js';
-import { findTorchPython, NO_TORCH_MESSAGE } from '../../support/torch-python.js';
+import { testPython } from '../../support/torch-python.js';
 
 const dirs: string[] = [];
 const scratch = async () => {
@@ -102,10 +102,9 @@ describe('loading the torch trainer export of the embedded model', () => {
   });
 });
 
-const python = findTorchPython();
-if (!python) console.warn(`torch runtime trainer test ${NO_TORCH_MESSAGE}`);
+const torch = testPython(['torch']);
 
-describe.skipIf(!python)('createTorchTrainer (runtime/torch-trainer.ts)', () => {
+describe.skipIf(torch.skip)('createTorchTrainer (runtime/torch-trainer.ts)', () => {
   it('starts the trainer from the base weights, exports file:// versions, keeps the last ones, exits on dispose', async () => {
     const root = await scratch();
     const exportDir = join(root, 'exports');
@@ -113,7 +112,7 @@ describe.skipIf(!python)('createTorchTrainer (runtime/torch-trainer.ts)', () => 
       trainer: 'torch',
       maxStaleness: 1,
       model: { layers: 1, dModel: 8, heads: 2, contextLength: 4 },
-      torch: { python, exportDir, workDir: join(root, 'work') },
+      torch: { python: torch.require(), exportDir, workDir: join(root, 'work') },
     });
     const lines: string[] = [];
     const { defaultTokenizer } = await import('../../../engines/embedded/tokenizer.js');
