@@ -35,6 +35,7 @@ describe('trainer: torch in the run configuration', () => {
     expect(c.torch).toEqual({
       model: { kind: 'embedded' },
       gradientCheckpointing: false,
+      precision: 'auto',
       exportDir: '.cache/torch-exports',
     });
     const hf = parseRunConfig({
