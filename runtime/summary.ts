@@ -1,5 +1,5 @@
 import type { TaskLedger } from '../actors/coordinator/accounting.js';
-import type { TrainingStats } from '../actors/coordinator/machine.js';
+import type { TrainingStats } from '../actors/coordinator/training-stats.js';
 import type { EvaluatedEvent } from '../bus/messages.js';
 import type { RunConfig } from '../config/run-config.js';
 

@@ -1,12 +1,12 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { DropReason, EvaluatedEvent, Scored, Task, TrainedEvent } from '../../bus/messages.js';
 import type { RunConfig } from '../../config/run-config.js';
-import { MISMATCH_TERMS } from '../../engines/types.js';
 import { admits } from '../../nft/index.js';
 import { TaskLedger, trainTaskId } from './accounting.js';
 import { EvalRound, evalRoundOf, evalTaskId } from './eval-rounds.js';
 import { evalSetsOf, type ProblemSource } from './problems.js';
 import { type CoordinatorSnapshot, type ResumableContext, resumeFrom, snapshotOf } from './snapshot.js';
+import { NO_STEPS, withStep } from './training-stats.js';
 
 /**
  * The coordinator owns the run: it measures the base policy, releases training tasks as fast as
@@ -23,16 +23,6 @@ export interface CoordinatorInput {
   resume?: CoordinatorSnapshot;
   /** Wall clock, in epoch milliseconds. */
   now?: () => number;
-}
-
-export interface TrainingStats {
-  samplesTrained: number;
-  stalenessSum: number;
-  stalenessMax: number;
-  duplicatesRejected: number;
-  steps: number;
-  /** The train-inference log-prob mismatch the trainer reported (MISMATCH_TERMS): Σ|Δ|, tokens, max. */
-  mismatch?: { sum: number; tokens: number; max: number };
 }
 
 export interface Context extends ResumableContext {
@@ -208,7 +198,7 @@ export const coordinatorMachine = setup({
           planFrom: 0,
           ledger: new TaskLedger(),
           stepsCounted: new Set(),
-          stats: { samplesTrained: 0, stalenessSum: 0, stalenessMax: 0, duplicatesRejected: 0, steps: 0 },
+          stats: NO_STEPS,
           evals: [],
           evalsAtMs: [],
           roundsStarted: 0,
@@ -253,17 +243,7 @@ export const coordinatorMachine = setup({
           if (context.stepsCounted.has(e.step)) return {};
           context.stepsCounted.add(e.step);
           for (const taskId of e.taskIds) context.ledger.settle(taskId, 'trained');
-          const s = context.stats;
-          return {
-            stats: {
-              samplesTrained: s.samplesTrained + e.samples,
-              stalenessSum: s.stalenessSum + e.stalenessMean * e.samples,
-              stalenessMax: Math.max(s.stalenessMax, e.stalenessMax),
-              duplicatesRejected: s.duplicatesRejected + e.duplicatesRejected,
-              steps: s.steps + 1,
-              ...withMismatch(s.mismatch, e.terms),
-            },
-          };
+          return { stats: withStep(context.stats, e) };
         }),
       ],
     },
@@ -415,18 +395,3 @@ export const coordinatorMachine = setup({
     },
   },
 });
-
-/** The run's mismatch so far with one step's terms added (token-weighted), where the step reported it. */
-function withMismatch(
-  so: TrainingStats['mismatch'],
-  terms: Record<string, number>,
-): Pick<TrainingStats, 'mismatch'> {
-  const mean = terms[MISMATCH_TERMS.mean];
-  const max = terms[MISMATCH_TERMS.max];
-  const tokens = terms[MISMATCH_TERMS.tokens];
-  if (mean === undefined || max === undefined || !tokens) return so ? { mismatch: so } : {};
-  const base = so ?? { sum: 0, tokens: 0, max: 0 };
-  return {
-    mismatch: { sum: base.sum + mean * tokens, tokens: base.tokens + tokens, max: Math.max(base.max, max) },
-  };
-}

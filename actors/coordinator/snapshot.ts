@@ -1,6 +1,6 @@
 import type { EvaluatedEvent } from '../../bus/messages.js';
 import { type LedgerSnapshot, TaskLedger } from './accounting.js';
-import type { TrainingStats } from './machine.js';
+import type { TrainingStats } from './training-stats.js';
 
 /**
  * What the coordinator keeps in the key-value store so that a restarted coordinator continues the run
