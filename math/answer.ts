@@ -4,6 +4,9 @@
  * at top level only (brackets and braces respected), by linear scans.
  */
 
+import { dropMembership } from './sides.js';
+import { splitTop } from './split.js';
+
 export type Answer =
   | { kind: 'matrix'; rows: string[][] }
   | { kind: 'bracketed'; open: string; close: string; items: string[] }
@@ -14,28 +17,35 @@ const OPENERS: Record<string, string> = { '(': ')', '[': ']', '{': '}', '\\{': '
 
 export function readAnswer(s: string): Answer {
   const text = dropMembership(s.trim());
-  const matrix = readEnvironment(text, 'pmatrix') ?? readEnvironment(text, 'cases');
+  const matrix = readEnvironment(text, 'pmatrix') ?? readEnvironment(text, 'cases') ?? scaledMatrix(text);
   if (matrix) return { kind: 'matrix', rows: matrix };
   const union = splitTop(text, '\\cup');
   if (union.length > 1) return { kind: 'list', items: union };
-  // `1,234` and `1 234` are one number with thousands separators, not a list.
-  if (/^-?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?$/.test(text))
+  // `1,234` and `1 234` are one number with thousands separators, not a list (`0,111` is not).
+  if (/^-?[1-9]\d{0,2}(?:[, ]\d{3})+(?:\.\d+)?$/.test(text))
     return { kind: 'value', text: text.replace(/[, ]/g, '') };
   const bracketed = readBracketed(text);
   if (bracketed) return bracketed;
-  const items = splitTop(text.split(';').join(','), ',').flatMap((item) => splitTop(item, ' and '));
-  const cleaned = items
-    .map((x) => (x.startsWith('and ') ? x.slice(4).trim() : x))
-    .filter((x) => x.length > 0);
+  const items = splitTop(text.split(';').join(','), ',').flatMap((item) =>
+    splitTop(item, ' and ').flatMap((x) => splitTop(x, ' or ')),
+  );
+  const cleaned = items.map((x) => x.replace(/^(?:and|or) /, '').trim()).filter((x) => x.length > 0);
   if (cleaned.length > 1) return { kind: 'list', items: cleaned };
   return { kind: 'value', text };
 }
 
-/** `x \in [0, 1)` → `[0, 1)`. */
-function dropMembership(s: string): string {
-  const at = s.indexOf('\\in ');
-  if (at > 0 && at <= 4 && /^[a-zA-Z]\s*$/.test(s.slice(0, at))) return s.slice(at + 4).trim();
-  return s;
+/** `-\frac{1}{2}\begin{pmatrix} 4 & -2 \\ -3 & 1 \end{pmatrix}`: a scalar times a matrix, multiplied out. */
+function scaledMatrix(s: string): string[][] | null {
+  const at = s.indexOf('\\begin{pmatrix}');
+  if (at <= 0) return null;
+  const scalar = s
+    .slice(0, at)
+    .trim()
+    .replace(/\\cdot$/, '')
+    .trim();
+  if (scalar.length === 0 || scalar.length > 40 || /[=,&]/.test(scalar)) return null;
+  const rows = readEnvironment(s.slice(at), 'pmatrix');
+  return rows ? rows.map((row) => row.map((cell) => `(${scalar})(${cell})`)) : null;
 }
 
 function readEnvironment(s: string, name: string): string[][] | null {
@@ -59,8 +69,10 @@ function readBracketed(s: string): Answer | null {
   const inner = s.slice(open.length, s.length - closeChar.length);
   if (depthNeverNegative(inner) !== 0) return null;
   const items = splitTop(inner, ',');
-  // A parenthesised single value is just a value; a braced one may be a one-element set.
-  if (items.length < 2 && open !== '{' && open !== '\\{') return null;
+  // A parenthesised single value is just a value.
+  // A braced group (`{3 \\choose 2}`) is grouping, not a set; `\\{5\\}` is a set; `[45 degrees]` is 45.
+  if (items.length < 2 && open === '[' && closeChar === ']') return readAnswer(inner);
+  if (items.length < 2 && open !== '\\{') return null;
   return {
     kind: 'bracketed',
     open: open === '\\{' ? '{' : open,
@@ -80,23 +92,4 @@ function depthNeverNegative(s: string): number {
     }
   }
   return depth;
-}
-
-/** Splits at `sep` where no bracket is open. */
-export function splitTop(s: string, sep: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charAt(i);
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (depth === 0 && s.startsWith(sep, i)) {
-      out.push(s.slice(from, i).trim());
-      from = i + sep.length;
-      i += sep.length - 1;
-    }
-  }
-  out.push(s.slice(from).trim());
-  return out;
 }

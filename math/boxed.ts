@@ -36,7 +36,7 @@ export function lastBoxed(text: string): string | null {
 /** Words that join several boxed answers into one list: `\boxed{2} and \boxed{3}` → `2, 3`. */
 const JOINERS = new Set(['and', 'or', ',', '$', '$,', ',$', '$$']);
 
-/** The last box, with the boxes before it that only joiners separate from it, as one list. */
+/** The last box, with the boxes before it that only joiners (or nothing) separate from it, as one list. */
 export function boxedAnswers(text: string): string | null {
   const boxes = allBoxed(text);
   const last = boxes.at(-1);
@@ -44,8 +44,12 @@ export function boxedAnswers(text: string): string | null {
   const parts = [last.body];
   for (let k = boxes.length - 2; k >= 0; k--) {
     const between = text.slice((boxes[k] as { end: number }).end, (boxes[k + 1] as { start: number }).start);
-    const words = between.split(/\s+/).filter((w) => w.length > 0);
-    if (words.length === 0 || !words.every((w) => JOINERS.has(w))) break;
+    // `$x = \\boxed{2}$ or $x = \\boxed{3}$`: a variable named before each box is a joiner too.
+    const words = between
+      .replace(/\$|=|(?<![A-Za-z\\])[a-zA-Z](?:_\{?\d\}?)?(?![A-Za-z])/g, ' ')
+      .split(/\s+/)
+      .filter((w) => w.length > 0);
+    if (!words.every((w) => JOINERS.has(w))) break;
     parts.unshift((boxes[k] as { body: string }).body);
   }
   return parts.join(', ');

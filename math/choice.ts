@@ -7,15 +7,28 @@ import { normalizeAnswer } from './normalize.js';
  */
 
 const LETTER = 'ABCDE';
-const MARKERS = ['answer is', 'answer:', 'réponse est', 'réponse :', 'réponse:', '答案是', '答案：', '答案:'];
+const MARKERS = [
+  'answer is',
+  'answer:',
+  'choice is',
+  'option is',
+  'réponse est',
+  'réponse :',
+  'réponse:',
+  '答案是',
+  '答案：',
+  '答案:',
+];
 
 export function goldChoice(gold: string): string | null {
   const g = normalizeAnswer(gold).trim();
   if (g.length === 1 && LETTER.includes(g)) return g;
   const paren = /^\(([A-E])\)/.exec(g);
   if (paren) return paren[1] as string;
-  const named = /^([A-E])\s+[A-Z][a-z]/.exec(g);
+  const named = /^([A-E])\s+[A-Z][a-z]/.exec(g) ?? /^([A-E])\.\s/.exec(g);
   if (named) return named[1] as string;
+  const labelled = /^(?:choice|option)\s*\(?([A-E])\)?$/i.exec(g);
+  if (labelled) return labelled[1] as string;
   return afterMarker(g);
 }
 
@@ -38,8 +51,10 @@ function afterMarker(text: string): string | null {
   for (const marker of MARKERS) {
     const at = lower.lastIndexOf(marker);
     if (at === -1) continue;
-    const m = /^[\s*:：]*(?:for sure\s+)?\(?([A-E])\)?(?![A-Za-z])/.exec(text.slice(at + marker.length));
-    if (m) return m[1] as string;
+    const m = /^[\s*:：]*(?:for sure\s+)?(?:\(?([A-E])\)?(?![A-Za-z])|\(([a-e])\))/.exec(
+      text.slice(at + marker.length),
+    );
+    if (m) return (m[1] ?? (m[2] as string).toUpperCase()) as string;
   }
   return null;
 }

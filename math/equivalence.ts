@@ -1,7 +1,17 @@
-import { type Answer, readAnswer, splitTop } from './answer.js';
+import { type Answer, readAnswer } from './answer.js';
+import { readAssignments } from './assignments.js';
 import { type Complex, type Expression, parseExpression } from './expression.js';
+import { intervalsEqual, looksLikeSet, readIntervals } from './intervals.js';
 import { normalizeAnswer } from './normalize.js';
-import { parseRational, type Rational, rationalEquals } from './numbers.js';
+import {
+  decimalCommaReading,
+  parseRational,
+  type Rational,
+  rationalEquals,
+  roundedEqual,
+} from './numbers.js';
+import { lastSide } from './sides.js';
+import { splitTop } from './split.js';
 import { stripUnits } from './units.js';
 
 /**
@@ -13,8 +23,12 @@ import { stripUnits } from './units.js';
  *   irrational value to the digits it gives (`1.414` = `\sqrt2`, `5.001` ≠ `5`); percent either way
  *   (`10\%` = `10` = `0.1`); mixed numbers (`2\frac58` = `2.625`); units and trailing words dropped.
  * - Expressions: equal values at several points (complex arithmetic, so `i(2-i)` = `1+2i`).
- * - Equations: `y = …` / `f(x) = …` compare by their right side; others when one side-difference is a
- *   constant multiple of the other.
+ * - Equations: an assignment or a chain (`y = …`, `f(x) = …`, `(p,q) = …`, `x = 5+6 = 11`) compares by
+ *   its last side; other equations when one side-difference is a constant multiple of the other.
+ * - Sets of reals: inequalities, intervals and unions compare as sets (`-2 \leq x \leq 7` = `[-2, 7]`).
+ * - `A \approx B`: either side may be the answer (`x \approx 11`, `\sqrt3/2 \approx 0.866`).
+ * - `\\pm` as the two answers it stands for.
+ * - A decimal comma where thousands grouping cannot be meant (`0,111`, `1000,99`).
  * - Otherwise: the normalised text, ignoring case and spaces.
  */
 export function answersEquivalent(predicted: string, gold: string, deadline = Infinity): boolean {
@@ -22,7 +36,56 @@ export function answersEquivalent(predicted: string, gold: string, deadline = In
   const g = normalizeAnswer(gold);
   if (p.length === 0 || g.length === 0) return false;
   if (compact(p) === compact(g)) return true;
-  return structuresEqual(readAnswer(p), readAnswer(g), deadline);
+  const ps = readings(p, g.includes('='));
+  const gs = readings(g, p.includes('='));
+  for (const a of ps) {
+    for (const b of gs) {
+      if (performance.now() > deadline) return false;
+      if (readingsEqual(a, b, deadline)) return true;
+    }
+  }
+  return false;
+}
+
+/** The ways an answer can be read: as written, each side of an `\approx`, the last side of a chain, a decimal comma. */
+function readings(s: string, againstEquation: boolean): string[] {
+  const out = [s];
+  const approx = splitTop(s, '\\approx').filter((x) => x.length > 0);
+  if (approx.length > 1 || approx[0] !== s) out.push(...approx);
+  if (s.includes('\\pm')) out.push(plusMinus(s));
+  for (const x of [...out]) {
+    const side = lastSide(x, againstEquation);
+    if (side !== x) out.push(side);
+    const comma = decimalCommaReading(x);
+    if (comma) out.push(comma);
+  }
+  return [...new Set(out)];
+}
+
+/** `y = \\pm \\sqrt3` is the two answers `\\sqrt3, -\\sqrt3`; `0, \\pm 1` is `0, 1, -1`. */
+function plusMinus(s: string): string {
+  return splitTop(s, ',')
+    .map((item) => {
+      const at = item.indexOf('\\pm');
+      if (at === -1 || item.indexOf('\\pm', at + 3) !== -1) return item;
+      const [head, tail] = [item.slice(0, at), item.slice(at + 3)];
+      return `${head}+${tail}, ${head}-${tail}`.replace(/(^|=)\s*\+/g, '$1 ');
+    })
+    .join(', ');
+}
+
+function readingsEqual(a: string, b: string, deadline: number): boolean {
+  if (compact(a) === compact(b)) return true;
+  const na = readAssignments(a);
+  const nb = readAssignments(b);
+  if (na && nb && na.size === nb.size && [...na.keys()].every((k) => nb.has(k)))
+    return [...na].every(([k, v]) => valuesEqual(v, nb.get(k) as string, deadline));
+  if (looksLikeSet(a) || looksLikeSet(b)) {
+    const ia = readIntervals(a);
+    const ib = readIntervals(b);
+    if (ia && ib) return intervalsEqual(ia, ib, (x, y) => valuesEqual(x, y, deadline));
+  }
+  return structuresEqual(readAnswer(a), readAnswer(b), deadline);
 }
 
 function structuresEqual(a: Answer, b: Answer, deadline: number): boolean {
@@ -59,10 +122,17 @@ function structuresEqual(a: Answer, b: Answer, deadline: number): boolean {
         : x.kind === 'bracketed' && x.open === '['
           ? x.items
           : flat(x);
+  if (a.kind === 'matrix' || b.kind === 'matrix') {
+    // A vector is a one-row or one-column matrix, a tuple or a list: compared in order.
+    const vector = (x: Answer): string[] | null =>
+      x.kind === 'bracketed' && x.open !== '{' ? x.items : x.kind === 'list' ? x.items : flat(x);
+    const av = vector(a);
+    const bv = vector(b);
+    return av !== null && bv !== null && ordered(av, bv, deadline);
+  }
   const ai = items(a);
   const bi = items(b);
   if (!ai || !bi) return false;
-  if (a.kind === 'matrix' || b.kind === 'matrix') return ordered(ai, bi, deadline);
   return unordered(ai, bi, deadline);
 }
 
@@ -83,9 +153,13 @@ function unordered(a: string[], b: string[], deadline: number): boolean {
 }
 
 function valuesEqual(rawA: string, rawB: string, deadline: number): boolean {
-  const a = rightSide(rawA.trim());
-  const b = rightSide(rawB.trim());
+  // Two equations compare as equations first (`y = 2x + 3` = `2x - y + 3 = 0`), then by last sides.
+  if (rawA.includes('=') && rawB.includes('=') && equationsEqual(rawA.trim(), rawB.trim())) return true;
+  const a = lastSide(rawA.trim(), rawB.includes('='));
+  const b = lastSide(rawB.trim(), rawA.includes('='));
   if (compact(a) === compact(b)) return true;
+  // Words in any case (`\\text{Odd}` = `odd`); single letters are variables and keep their case.
+  if (/^[A-Za-z ]{2,}$/.test(a) && textEqual(a, b)) return true;
   if (performance.now() > deadline) return false;
   const ta = clockMinutes(a);
   const tb = clockMinutes(b);
@@ -96,7 +170,7 @@ function valuesEqual(rawA: string, rawB: string, deadline: number): boolean {
   if (a.endsWith('%') || b.endsWith('%')) return percentEqual(a, b, deadline);
   const ra = rational(a);
   const rb = rational(b);
-  if (ra && rb) return rationalEquals(ra, rb);
+  if (ra && rb) return rationalEquals(ra, rb) || roundedEqual(a, ra, b, rb);
   if (a.includes('=') || b.includes('=')) return equationsEqual(a, b);
   return expressionsEqual(a, b);
 }
@@ -113,19 +187,18 @@ function percentEqual(a: string, b: string, deadline: number): boolean {
   );
 }
 
-/** `x = 3`, `f(x) = 2x + 3`, `v_0 = …`, worked arithmetic `3 + 4 = 7` → the right side; else unchanged. */
-function rightSide(s: string): string {
-  const parts = splitTop(s, '=');
-  if (parts.length < 2) return s;
-  const last = parts.at(-1) as string;
-  const lhs = (parts[0] as string).replace(/\s/g, '');
-  if (parts.length === 2 && /^[a-zA-Z](_\{?\w+\}?)?(\([a-z]\))?$/.test(lhs)) return last;
-  const worked = parts.map((p) => parseExpression(p));
-  return worked.every((e) => e !== null && e.variables.length === 0) ? last : s;
-}
-
-/** Exact numbers, mixed numbers included: `1 1/2`, `2\\frac58`, `918\\frac{1}{2}`. */
+/** Exact numbers, mixed numbers and repeating decimals included: `1 1/2`, `2\\frac58`, `0.1\\overline{6}`. */
 function rational(s: string): Rational | null {
+  const repeating = /^(-?)(\d*)\.(\d*)\\overline\{(\d{1,12})\}$/.exec(compact(s));
+  if (repeating) {
+    const [, sign, whole, fixed, cycle] = repeating as unknown as [string, string, string, string, string];
+    // 0.1\overline{6} = (16 - 1) / 90: the digits through one cycle, less those before it.
+    const through = BigInt(`${whole || '0'}${fixed}${cycle}`);
+    const before = BigInt(`${whole || '0'}${fixed}`);
+    const den = (10n ** BigInt(cycle.length) - 1n) * 10n ** BigInt(fixed.length);
+    const num = through - before;
+    return { num: sign === '-' ? -num : num, den };
+  }
   const mixed =
     /^(-?)(\d+) (\d+)\/(\d+)$/.exec(s.trim()) ??
     /^(-?)(\d+)\\frac(?:\{(\d+)\}|(\d))(?:\{(\d+)\}|(\d))$/.exec(compact(s))?.filter((x) => x !== undefined);
@@ -173,8 +246,11 @@ function expressionsEqual(a: string, b: string): boolean {
   const eb = parseExpression(b);
   if (!ea || !eb) return textEqual(a, b);
   // A rounded decimal on either side allows an error of one unit in its last digit.
+  // A decimal of two places or more stands for an irrational value on the other side: `78.5` is not
+  // `25\\pi`, `3.1 + 2i` is not `3 + 2i`, and `0.01` is not `10^{-3}` (exact on both sides).
   const digits = [ea.decimals, eb.decimals].filter((d): d is number => d !== null);
-  const slack = digits.length > 0 ? 10 ** -Math.min(...digits) : 0;
+  const irrational = (ea.decimals === null && ea.irrational) || (eb.decimals === null && eb.irrational);
+  const slack = digits.length > 0 && Math.min(...digits) >= 2 && irrational ? 10 ** -Math.min(...digits) : 0;
   return sampleAgreement(ea, eb, (x, y) => close(x, y, 1e-8) || absDiff(x, y) <= slack * (1 + 1e-9));
 }
 

@@ -5,7 +5,7 @@ import { type Token, tokenize } from './latex-tokens.js';
  * LaTeX and plain-text math → an expression mathjs can evaluate (complex numbers included).
  *
  * A small recursive-descent parser reads the notations answers use (`\frac12`, `\sqrt[3]{x}`,
- * `2x(x+1)`, `\sin^2 x`, `90^\circ`, `v_{0}`, `|x|`, `n!`) and writes them out with every operator
+ * `2x(x+1)`, `\sin^2 x`, `90^\circ`, `v_{0}`, `|x|`, `n!`, `\log_2 8`, `\binom{5}{2}`, `{5 \choose 2}`) and writes them out with every operator
  * explicit, which mathjs then parses and compiles: mathjs is the evaluator, not our own code.
  * Variables are renamed (`x` → `v_x`) so they never collide with mathjs names (`gamma`, `E`);
  * `i`/`I` are the imaginary unit, `e` is Euler's number, `\pi` is π.
@@ -17,6 +17,8 @@ export interface Expression {
   variables: string[];
   /** Fewest decimals of any decimal literal in it (`1.414` → 3), or null without one. */
   decimals: number | null;
+  /** Uses roots, π, e, logarithms, trigonometry or fractional powers: its value is not a short decimal. */
+  irrational: boolean;
 }
 
 export interface Complex {
@@ -48,6 +50,18 @@ const FUNCTIONS: Record<string, string> = {
   abs: 'abs',
 };
 const GREEK = new Set([
+  'hbar',
+  'ell',
+  'Gamma',
+  'Delta',
+  'Theta',
+  'Lambda',
+  'Xi',
+  'Pi',
+  'Sigma',
+  'Phi',
+  'Psi',
+  'Omega',
   'alpha',
   'beta',
   'gamma',
@@ -83,6 +97,7 @@ class Parser {
   private depth = 0;
   readonly variables = new Set<string>();
   decimals: number | null = null;
+  irrational = false;
 
   constructor(private readonly tokens: Token[]) {}
 
@@ -147,7 +162,7 @@ class Parser {
   private startsPrimary(t: Token): boolean {
     if (t.t === 'num' || t.t === 'id') return true;
     if (t.t === 'op') return t.v === '(' || t.v === '{';
-    return t.v !== 'div' && !TIMES.has(t.v);
+    return t.v !== 'div' && t.v !== 'choose' && !TIMES.has(t.v);
   }
 
   private unary(): string {
@@ -171,7 +186,9 @@ class Parser {
         this.pos++;
         return `(${base} * pi / 180)`;
       }
-      base = `(${base} ^ ${this.exponent()})`;
+      const exponent = this.exponent();
+      if (!/^-?\d+$/.test(exponent.replace(/[()\s]/g, ''))) this.irrational = true;
+      base = `(${base} ^ ${exponent})`;
     }
     return base;
   }
@@ -213,6 +230,8 @@ class Parser {
   }
 
   private number(v: string): string {
+    const e = v.search(/[eE]/);
+    if (e !== -1) return `(${this.number(v.slice(0, e))} * 10 ^ (${v.slice(e + 1)}))`;
     const dot = v.indexOf('.');
     if (dot !== -1) this.decimals = Math.min(this.decimals ?? Infinity, v.length - dot - 1);
     return v.startsWith('.') ? `0${v}` : v;
@@ -228,6 +247,11 @@ class Parser {
     else if (t.t === 'op') {
       if (t.v === '(' || t.v === '{') {
         e = `(${this.sum()})`;
+        // `{n \choose k}`: the binomial coefficient.
+        if (t.v === '{' && this.peek()?.t === 'cmd' && this.peek()?.v === 'choose') {
+          this.pos++;
+          e = `combinations(${e}, ${this.sum()})`;
+        }
         this.expectOp(t.v === '(' ? ')' : '}');
       } else if (t.v === '|') {
         e = `abs(${this.sum()})`;
@@ -240,7 +264,15 @@ class Parser {
 
   private identifier(letter: string): string {
     if (letter === 'i' || letter === 'I') return 'i';
-    if (letter === 'e') return 'e';
+    if (letter === 'e') {
+      this.irrational = true;
+      return 'e';
+    }
+    return this.variable(letter);
+  }
+
+  /** A variable, with its subscript (`x_1`, `v_{0}`, `\\omega_L`, `R_{\\odot}`) as part of its name. */
+  private variable(letter: string): string {
     let name = letter;
     if (this.isOp('_')) {
       this.pos++;
@@ -250,7 +282,7 @@ class Parser {
         let s = '';
         while (!this.isOp('}')) {
           const p = this.tokens[this.pos++];
-          if (!p || (p.t !== 'num' && p.t !== 'id')) throw new ParseError('bad subscript');
+          if (!p || p.t === 'op') throw new ParseError('bad subscript');
           s += p.v;
         }
         this.pos++;
@@ -260,18 +292,29 @@ class Parser {
         name += `_${sub.v}`;
       } else throw new ParseError('bad subscript');
     }
+    // A prime is part of the name: `\\omega_L'` is another variable than `\\omega_L`.
+    while (this.isOp("'")) {
+      this.pos++;
+      name += '_prime';
+    }
     this.variables.add(name);
     return `v_${name}`;
   }
 
   private command(name: string): string {
+    if (name === 'pi' || name === 'sqrt' || name === 'log' || FUNCTIONS[name]) this.irrational = true;
     if (name === 'pi') return 'pi';
     if (name === 'infty') return 'Infinity';
-    if (GREEK.has(name)) {
-      this.variables.add(name);
-      return `v_${name}`;
-    }
+    if (GREEK.has(name)) return this.variable(name);
     if (name === 'frac') return `(${this.argument()} / ${this.argument()})`;
+    if (name === 'binom') return `combinations(${this.argument()}, ${this.argument()})`;
+    if (name === 'log' && this.isOp('_')) {
+      // `\log_2 8`, `\log_{3}(81)`: a logarithm to a base.
+      this.pos++;
+      const base = this.argument();
+      const arg = this.isOp('(') ? this.primary() : this.power();
+      return `log(${arg}, ${base})`;
+    }
     if (name === 'sqrt') {
       if (this.isOp('(') && this.tokens[this.pos]?.v === '(' && this.peekBracket()) {
         this.pos++;
@@ -288,10 +331,17 @@ class Parser {
         this.pos++;
         power = this.exponent();
       }
-      const arg = this.isOp('(') ? this.primary() : this.power();
+      const arg = this.isOp('(') ? this.primary() : this.functionArgument();
       return power ? `(${fn}(${arg}) ^ ${power})` : `${fn}(${arg})`;
     }
     throw new ParseError(`unknown command \\${name}`);
+  }
+
+  /** `\sin 2x` is sin(2x): a number and the letters written against it, up to the next command or operator. */
+  private functionArgument(): string {
+    let arg = this.power();
+    while (this.peek()?.t === 'id') arg = `(${arg} * ${this.power()})`;
+    return arg;
   }
 
   /** `\sqrt[3]{x}`: the tokenizer turned `[` into `(`; an index is followed by a `{` group. */
@@ -324,6 +374,7 @@ export function parseExpression(s: string): Expression | null {
   return {
     variables,
     decimals: parser.decimals,
+    irrational: parser.irrational,
     evaluate(point) {
       const scope: Record<string, number> = {};
       for (const v of variables) scope[`v_${v}`] = point[v] ?? Number.NaN;

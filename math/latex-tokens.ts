@@ -21,6 +21,9 @@ export function tokenize(s: string): Token[] | null {
         j++;
         while (j < s.length && isDigit(s.charAt(j))) j++;
       }
+      // `3e8`, `1.5e-3`: scientific notation (a lone `2e` stays 2·e).
+      const exp = /^[eE][-+]?\d/.test(s.slice(j, j + 3)) ? /^[eE][-+]?\d+/.exec(s.slice(j))?.[0] : undefined;
+      if (exp) j += exp.length;
       out.push({ t: 'num', v: s.slice(i, j) });
       i = j;
     } else if (c === '\\') {
@@ -38,9 +41,18 @@ export function tokenize(s: string): Token[] | null {
         i = j;
       }
     } else if (isLetter(c)) {
-      out.push({ t: 'id', v: c });
-      i++;
-    } else if ('+-*/^!_(){}[]|'.includes(c)) {
+      // Plain-text names (`2*pi`, `sqrt(2)`, `sin(x)`) read as the LaTeX commands; other letters are variables.
+      let j = i;
+      while (j < s.length && isLetter(s.charAt(j))) j++;
+      const word = s.slice(i, j);
+      if (PLAIN_NAMES.has(word)) {
+        out.push({ t: 'cmd', v: word });
+        i = j;
+      } else {
+        out.push({ t: 'id', v: c });
+        i++;
+      }
+    } else if ("+-*/^!_(){}[]|'".includes(c)) {
       out.push({ t: 'op', v: c === '[' ? '(' : c === ']' ? ')' : c });
       i++;
     } else {
@@ -49,6 +61,8 @@ export function tokenize(s: string): Token[] | null {
   }
   return out;
 }
+
+const PLAIN_NAMES = new Set(['pi', 'sqrt', 'sin', 'cos', 'tan', 'ln', 'log', 'exp']);
 
 export function isDigit(c: string): boolean {
   return c >= '0' && c <= '9';

@@ -45,15 +45,25 @@ const GLUED_UNITS = new Set([
   'pages',
 ]);
 
-const NUMBER_THEN_WORDS = /^([-+]?\d[\d,]*(?:\.\d+)?)\s+([a-zA-Z]{2,}(?: [a-zA-Z]{2,})*)(?:\^\{?[23]\}?)?$/;
+/** Units of one letter, read as a unit only after a space (`5 m`, `3 s`): elsewhere a letter is a variable. */
+const SHORT_UNITS = new Set(['m', 's', 'g', 'h', 'l', 'L', 'N', 'J', 'W', 'V', 'A', 'K', 'C', 'F']);
+const NUMBER_THEN_WORDS =
+  /^([-+]?\d[\d,]*(?:\.\d+)?|[-+]?\\frac\{\d+\}\{\d+\}|[-+]?\d+\/\d+)\s+([a-zA-Z]+(?:\/[a-zA-Z]+)?(?: [a-zA-Z]{2,})*)(?:\^\{?[23]\}?)?$/;
 const NUMBER_THEN_GLUED = /^([-+]?\d[\d,]*(?:\.\d+)?)([a-zA-Z]{3,})$/;
 const NUMBER_THEN_DEGREES = /^([-+]?\d[\d,]*(?:\.\d+)?)\s*\^\\circ(?:\s*[CF])?$/;
 
 export function stripUnits(s: string): string {
   const spaced = NUMBER_THEN_WORDS.exec(s);
-  if (spaced) return spaced[1] as string;
+  if (spaced) {
+    const unit = spaced[2] as string;
+    const first = unit.split(/[ /]/)[0] as string;
+    if (first.length >= 2 || SHORT_UNITS.has(first)) return spaced[1] as string;
+  }
   const glued = NUMBER_THEN_GLUED.exec(s);
   if (glued && GLUED_UNITS.has((glued[2] as string).toLowerCase())) return glued[1] as string;
+  // `0.64N`: a decimal glued to an SI unit letter (after an integer, `2A` may be a product).
+  const si = /^([-+]?\d*\.\d+)([NJWVAKCF])$/.exec(s);
+  if (si) return si[1] as string;
   const degrees = NUMBER_THEN_DEGREES.exec(s);
   if (degrees) return degrees[1] as string;
   return s;

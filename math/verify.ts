@@ -1,7 +1,7 @@
 import { boxedAnswers } from './boxed.js';
 import { goldChoice, responseChoice } from './choice.js';
 import { answersEquivalent } from './equivalence.js';
-import { type ExtractMode, extractAnswer, MAX_RESPONSE_CHARS } from './extract.js';
+import { type ExtractMode, extractAnswer, isSentence, MAX_RESPONSE_CHARS } from './extract.js';
 import { normalizeAnswer } from './normalize.js';
 
 export type VerifyMode = ExtractMode;
@@ -59,7 +59,7 @@ export function verify(response: string, gold: string, opts: VerifyOptions = {})
   if (extracted === null) return { correct: false, extracted, reason: 'no-answer' };
   let correct: boolean;
   try {
-    correct = answersEquivalent(extracted, goldText, deadline);
+    correct = goldReadings(goldText).some((g) => answersEquivalent(extracted, g, deadline));
   } catch {
     correct = false;
   }
@@ -74,4 +74,13 @@ function result(correct: boolean, extracted: string): VerifyResult {
 /** A gold answer written as a solution keeps only its boxed answer(s). */
 function goldAnswer(gold: string): string {
   return boxedAnswers(gold) ?? gold;
+}
+
+/**
+ * A gold answer written as a sentence (`The number is 4.`, `Final answer: #### 4`) is also read
+ * for the answer in it, the way a response is; the sentence as written still counts.
+ */
+function goldReadings(gold: string): string[] {
+  const inner = isSentence(gold) ? extractAnswer(gold)?.text : undefined;
+  return inner && inner !== gold ? [gold, inner] : [gold];
 }
