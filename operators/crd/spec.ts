@@ -50,7 +50,9 @@ export const trainingRunSpecSchema = runConfigSchema
     metricsPort: true,
   })
   .extend({
-    rollout: rolloutSpecSchema.default(() => rolloutSpecSchema.parse({})),
+    // Required: no default engine can stand for a run (vLLM and SGLang need an image and a model),
+    // and the API server refuses a CRD whose default breaks its own CEL rules.
+    rollout: rolloutSpecSchema,
     learner: z
       .object({
         image: z.string().min(1).optional(),

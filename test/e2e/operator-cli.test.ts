@@ -3,9 +3,10 @@ import { runCli } from '../support/cli-run.js';
 import { FakeKubeApi } from '../support/fake-kube-api.js';
 
 /**
- * `nft-train operator` as the chart runs it, as its own process against an API server over HTTP: it
- * creates a run's workloads, reports a NATS server it cannot reach on the status instead of hanging,
- * and stops on SIGTERM.
+ * `nft-train operator` as a process against an API server over HTTP (the fake one: no cluster to build,
+ * and a NATS server that cannot be reached is the fault under test): it creates a run's workloads,
+ * reports the unreachable NATS server on the status instead of hanging, and stops on SIGTERM. The
+ * operator as the chart runs it, in a pod with the chart's RBAC, is in test/e2e/kube-real.test.ts.
  */
 describe('nft-train operator (the process)', () => {
   const api = new FakeKubeApi();

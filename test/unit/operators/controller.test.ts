@@ -8,9 +8,10 @@ import { KubeClient, kubeConfig } from '../../../operators/kube/client.js';
 import { FakeKubeApi } from '../../support/fake-kube-api.js';
 
 /**
- * The operator against a Kubernetes API server over HTTP (the fake one): the real client code paths —
- * discovery, server-side apply, PUT with resourceVersion, the status subresource, informer list+watch —
- * with the run's NATS side replaced by a scripted progress report.
+ * The operator against a Kubernetes API server over HTTP (the fake one), kept for what the real server
+ * will not do on demand: a write conflict injected between a read and a PUT, a watch that drops, a
+ * scripted NATS progress report at an exact moment. The same paths against the real API server are in
+ * test/e2e/kube-real.test.ts.
  */
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into manifests.
