@@ -127,19 +127,25 @@ describe.skipIf(skip)('the operator against a real Kubernetes API server', () =>
     report.badSpecsRejected = (report.badSpecsRejected as number) + 1;
   });
 
-  let replicasSeen: number[] = [];
-  it('runs a TrainingRun to Succeeded on pods the node agent runs, scaling rollout workers through the API', async () => {
-    await createRun('elastic', runSpec());
-    replicasSeen = [];
-    const watchReplicas = setInterval(() => {
+  /** Every replica count a StatefulSet is set to, in order, read from the API every 200 ms. */
+  const watchReplicas = (name: string) => {
+    const seen: number[] = [];
+    const timer = setInterval(() => {
       k.apps
-        .readNamespacedStatefulSet({ namespace: NS, name: 'elastic-generator' })
-        .then((s) => {
-          const n = s.spec?.replicas;
-          if (n !== undefined && replicasSeen.at(-1) !== n) replicasSeen.push(n);
+        .readNamespacedStatefulSet({ namespace: NS, name })
+        .then((set) => {
+          const n = set.spec?.replicas;
+          if (n !== undefined && seen.at(-1) !== n) seen.push(n);
         })
         .catch(() => undefined);
     }, 200);
+    return { seen, stop: () => clearInterval(timer) };
+  };
+
+  it('runs a TrainingRun to Succeeded on pods the node agent runs, scaling rollout workers through the API', async () => {
+    await createRun('elastic', runSpec());
+    const watch = watchReplicas('elastic-generator');
+    const replicasSeen = watch.seen;
     try {
       const run = await waitFor(
         'the run to succeed',
@@ -152,7 +158,7 @@ describe.skipIf(skip)('the operator against a real Kubernetes API server', () =>
       expect(run.status.phase).toBe('Succeeded');
       report.reconciled = run.status.phase;
     } finally {
-      clearInterval(watchReplicas);
+      watch.stop();
     }
     const summary = runSummary(k, NS, 'elastic');
     report.rolloutReplicas = replicasSeen;
@@ -171,16 +177,8 @@ describe.skipIf(skip)('the operator against a real Kubernetes API server', () =>
     // is lowered once they run, and the autoscaler must bring the StatefulSet down through the API.
     const spec = elasticRunSpec(nats().url, { steps: 8, stepSeconds: 400, maxReplicas: 3 });
     await createRun('oversupplied', { ...spec, rollout: { ...spec.rollout, minReplicas: 3 } });
-    const seen: number[] = [];
-    const watch = setInterval(() => {
-      k.apps
-        .readNamespacedStatefulSet({ namespace: NS, name: 'oversupplied-generator' })
-        .then((set) => {
-          const n = set.spec?.replicas;
-          if (n !== undefined && seen.at(-1) !== n) seen.push(n);
-        })
-        .catch(() => undefined);
-    }, 200);
+    const watch = watchReplicas('oversupplied-generator');
+    const seen = watch.seen;
     try {
       await waitFor('three workers to run', async () =>
         k.agent.live('oversupplied-generator-').length === 3 ? true : undefined,
@@ -200,7 +198,7 @@ describe.skipIf(skip)('the operator against a real Kubernetes API server', () =>
         240_000,
       );
     } finally {
-      clearInterval(watch);
+      watch.stop();
     }
     expect(seen[0]).toBe(3);
     expect(Math.min(...seen.slice(0, -1))).toBeLessThan(3);
