@@ -1,6 +1,7 @@
 import type { Informer, KubernetesObject } from '@kubernetes/client-node';
 import type { OperatorMetrics } from '../../telemetry/metrics.js';
 import { type ReconcileDeps, type ReconcileResult, reconcileRun } from './reconcile.js';
+import { writeFailure } from './run-writes.js';
 
 /**
  * The operator's control loop: an informer on TrainingRuns feeds a work queue of run keys; one worker
@@ -104,6 +105,9 @@ export class Controller {
         this.failures.set(key, n);
         const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** (n - 1));
         this.opts.log(`${key}: reconcile failed (attempt ${n}), retrying in ${delay} ms: ${describe(err)}`);
+        await writeFailure(this.opts, namespace, name, describe(err)).catch((e) =>
+          this.opts.log(`${key}: could not record the failure on the run: ${describe(e)}`),
+        );
         result = { requeueAfterMs: delay };
       }
       this.reconciles++;

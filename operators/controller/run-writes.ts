@@ -1,6 +1,6 @@
 import { isConflict, type RunResource } from '../kube/client.js';
 import type { ReconcileDeps } from './reconcile.js';
-import { type Observation, type RunStatus, runStatus } from './status.js';
+import { failedReconcileStatus, type Observation, type RunStatus, runStatus } from './status.js';
 
 /** Writes to the TrainingRun itself: its status and its finalizers, each safe against concurrent writers. */
 
@@ -9,6 +9,24 @@ export async function writeStatus(deps: ReconcileDeps, run: RunResource, o: Obse
   const next = runStatus(previous, o, deps.now?.() ?? new Date());
   if (JSON.stringify(next) === JSON.stringify(previous)) return;
   await withConflictRetry(deps, run, (r) => ({ ...r, status: next }), 'status');
+}
+
+/** Best effort: puts a refused reconcile's reason on the run (a run that is gone, or a status write that is refused too, is let be). */
+export async function writeFailure(
+  deps: ReconcileDeps,
+  namespace: string,
+  name: string,
+  message: string,
+): Promise<void> {
+  const run = await deps.kube.getRun(namespace, name);
+  if (!run) return;
+  const now = deps.now?.() ?? new Date();
+  await withConflictRetry(
+    deps,
+    run,
+    (r) => ({ ...r, status: failedReconcileStatus(r.status as RunStatus | undefined, message, now) }),
+    'status',
+  );
 }
 
 const CONFLICT_RETRIES = 5;

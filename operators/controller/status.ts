@@ -87,6 +87,27 @@ export function runStatus(previous: RunStatus | undefined, o: Observation, now: 
   };
 }
 
+/**
+ * The status after a reconcile the API server refused (RBAC, admission, an invalid object): the run's
+ * Ready condition says why, so `kubectl describe trainingrun` shows it, not only the operator's log.
+ * The next successful reconcile writes the status afresh.
+ */
+export function failedReconcileStatus(
+  previous: RunStatus | undefined,
+  message: string,
+  now: Date,
+): RunStatus {
+  const failed = cond('Ready', 'False', 'ReconcileFailed', message.slice(0, 1000));
+  const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready');
+  const old = previous?.conditions?.find((c) => c.type === 'Ready');
+  const lastTransitionTime =
+    old && old.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : now.toISOString();
+  return {
+    ...(previous ?? { phase: 'Pending' }),
+    conditions: [{ ...old, ...failed, lastTransitionTime }, ...others],
+  } as RunStatus;
+}
+
 function cond(type: string, status: Condition['status'], reason: string, message: string): Condition {
   return { type, status, reason, message };
 }

@@ -280,6 +280,14 @@ describe.skipIf(skip)('the operator against a real Kubernetes API server', () =>
         )?.[0];
       });
       expect(refusal).toMatch(/system:serviceaccount:ml:nft-nft-train/);
+      // …and on the run itself, as `kubectl describe trainingrun` shows it.
+      const ready = await waitFor('the refusal on the run’s status', async () => {
+        const r = await getRun('forbidden');
+        const c = r.status?.conditions?.find((x: Any) => x.type === 'Ready');
+        return c?.reason === 'ReconcileFailed' ? c : undefined;
+      });
+      expect(ready.status).toBe('False');
+      expect(ready.message).toMatch(/403.*forbidden/i);
       report.rbac = 'chart Role only; forbidden without its statefulsets rule';
     } finally {
       const current = await k.rbac.readNamespacedRole({ namespace: NS, name: 'nft-nft-train-operator' });
