@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +12,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { freePort } from '../../../util/free-port.js';
-import { kubeconfigYaml } from './control-plane.js';
+import { PodInputs } from './pod-inputs.js';
 
 /**
  * A node for the real API server that runs pods as processes, as a kubelet would run containers:
@@ -64,12 +64,14 @@ export class NodeAgent {
   readonly pods = new Map<string, PodRecord>();
   private readonly running = new Map<string, Running>();
   private readonly core: CoreV1Api;
+  private readonly inputs: PodInputs;
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   errors: string[] = [];
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.core = opts.kc.makeApiClient(CoreV1Api);
+    this.inputs = new PodInputs(this.core, opts.server, opts.nodeName);
   }
 
   async start(): Promise<void> {
@@ -218,7 +220,7 @@ export class NodeAgent {
     const name = pod.metadata?.name as string;
     const podDir = join(this.opts.dir, ns, name);
     mkdirSync(podDir, { recursive: true });
-    const mounts = await this.volumes(pod, container, podDir);
+    const mounts = await this.inputs.volumes(pod, container, podDir);
     const ports = new Map<string, string>();
     for (const p of container.ports ?? []) ports.set(String(p.containerPort), String(await freePort()));
     const rewrite = (v: string): string => {
@@ -237,10 +239,10 @@ export class NodeAgent {
       HOME: podDir,
       HOSTNAME: pod.spec?.hostname ?? name,
     };
-    Object.assign(env, await this.environment(pod, container));
+    Object.assign(env, await this.inputs.environment(pod, container));
     for (const [k, v] of Object.entries(env)) env[k] = rewrite(v);
     Object.assign(env, this.opts.envOverrides ?? {});
-    env.KUBECONFIG = await this.serviceAccountKubeconfig(pod, podDir);
+    env.KUBECONFIG = await this.inputs.serviceAccountKubeconfig(pod, podDir);
     // `$(POD_NAMESPACE)` in args expands from the container's environment, as the kubelet does.
     const expand = (a: string) => a.replace(/\$\((\w+)\)/g, (m, k: string) => env[k] ?? m);
     const args = [...(container.command?.slice(1) ?? []), ...(container.args ?? [])].map((a) =>
@@ -349,104 +351,5 @@ export class NodeAgent {
       { namespace: pod.metadata?.namespace as string, name: pod.metadata?.name as string, body: { status } },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-  }
-
-  /** Each volume mount of the container as a folder of the pod's directory, filled as the kubelet would. */
-  private async volumes(pod: V1Pod, container: V1Container, podDir: string): Promise<Map<string, string>> {
-    const ns = pod.metadata?.namespace as string;
-    const out = new Map<string, string>();
-    const mounts = [...(container.volumeMounts ?? [])].sort(
-      (a, b) => b.mountPath.length - a.mountPath.length,
-    );
-    for (const m of mounts) {
-      const dir = join(podDir, 'volumes', m.name);
-      mkdirSync(dir, { recursive: true });
-      out.set(m.mountPath, dir);
-      const v = pod.spec?.volumes?.find((x) => x.name === m.name);
-      if (v?.configMap) {
-        const cm = await this.core.readNamespacedConfigMap({
-          namespace: ns,
-          name: v.configMap.name as string,
-        });
-        for (const [k, value] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, k), value);
-      } else if (v?.secret) {
-        const s = await this.core.readNamespacedSecret({
-          namespace: ns,
-          name: v.secret.secretName as string,
-        });
-        for (const [k, value] of Object.entries(s.data ?? {}))
-          writeFileSync(join(dir, k), Buffer.from(value, 'base64'));
-      } else if (v?.projected) {
-        // The service-account token volume the ServiceAccount admission plugin adds.
-        writeFileSync(join(dir, 'token'), await this.token(pod));
-        writeFileSync(join(dir, 'namespace'), ns);
-      }
-    }
-    return out;
-  }
-
-  private async environment(pod: V1Pod, container: V1Container): Promise<Record<string, string>> {
-    const ns = pod.metadata?.namespace as string;
-    const env: Record<string, string> = {};
-    for (const from of container.envFrom ?? []) {
-      if (from.configMapRef?.name) {
-        const cm = await this.core.readNamespacedConfigMap({ namespace: ns, name: from.configMapRef.name });
-        Object.assign(env, cm.data ?? {});
-      }
-      if (from.secretRef?.name) {
-        const s = await this.core.readNamespacedSecret({ namespace: ns, name: from.secretRef.name });
-        for (const [k, v] of Object.entries(s.data ?? {})) env[k] = Buffer.from(v, 'base64').toString();
-      }
-    }
-    for (const e of container.env ?? []) {
-      if (e.value !== undefined) env[e.name] = e.value.replace(/\$\((\w+)\)/g, (m, k: string) => env[k] ?? m);
-      else if (e.valueFrom?.configMapKeyRef) {
-        const ref = e.valueFrom.configMapKeyRef;
-        const cm = await this.core.readNamespacedConfigMap({ namespace: ns, name: ref.name as string });
-        const v = cm.data?.[ref.key];
-        if (v !== undefined) env[e.name] = v;
-      } else if (e.valueFrom?.secretKeyRef) {
-        const ref = e.valueFrom.secretKeyRef;
-        const s = await this.core.readNamespacedSecret({ namespace: ns, name: ref.name as string });
-        const v = s.data?.[ref.key];
-        if (v !== undefined) env[e.name] = Buffer.from(v, 'base64').toString();
-      } else if (e.valueFrom?.fieldRef) {
-        const path = e.valueFrom.fieldRef.fieldPath;
-        env[e.name] =
-          path === 'metadata.name'
-            ? (pod.metadata?.name as string)
-            : path === 'metadata.namespace'
-              ? ns
-              : path === 'status.podIP' || path === 'status.hostIP'
-                ? '127.0.0.1'
-                : path === 'spec.nodeName'
-                  ? this.opts.nodeName
-                  : (pod.metadata?.labels?.[path.replace(/^metadata\.labels\['(.*)'\]$/, '$1')] ?? '');
-      }
-    }
-    return env;
-  }
-
-  private async token(pod: V1Pod): Promise<string> {
-    const res = await this.core.createNamespacedServiceAccountToken({
-      namespace: pod.metadata?.namespace as string,
-      name: pod.spec?.serviceAccountName ?? 'default',
-      body: {
-        spec: {
-          audiences: ['https://kubernetes.default.svc.cluster.local'],
-          expirationSeconds: 3600,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
-        },
-      },
-    });
-    return res.status?.token as string;
-  }
-
-  /** The process's kubeconfig: the pod's service account, exactly the rights the cluster gave it. */
-  private async serviceAccountKubeconfig(pod: V1Pod, podDir: string): Promise<string> {
-    const file = join(podDir, 'kubeconfig');
-    const token = pod.spec?.automountServiceAccountToken === false ? '' : await this.token(pod);
-    writeFileSync(file, kubeconfigYaml(this.opts.server, token, 'pod'));
-    return file;
   }
 }
