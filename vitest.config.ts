@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/temp-root.ts'],
     testTimeout: 30_000,
     pool: 'forks',
     // Most end-to-end tests wait on processes, servers and timers: two files at a time roughly halve
