@@ -9,90 +9,79 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { NatsBus } from '../bus/nats.js';
 import { RunBus } from '../bus/run-bus.js';
+import { applyOverrides } from '../cli/config-input.js';
+import { parseScript } from '../cli/options.js';
 import { simulatedSchema } from '../config/run-config.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { startNatsServer } from '../test/support/nats-server.js';
 import { freePort } from '../util/free-port.js';
 import { metricValue, type Sample, scrape } from './prometheus-text.js';
 
-const help = `npm run bench:async [-- options]
-
-Runs the actor pipeline over NATS with the simulated engines once per staleness bound and reports
+const { values, overrides } = parseScript({
+  command: 'npm run bench:async',
+  usage: ['npm run bench:async [-- options]'],
+  summary: 'the asynchronous speedup over NATS, on the simulated engines',
+  about: `Runs the actor pipeline over NATS with the simulated engines once per staleness bound and reports
 throughput (samples trained per simulated second), idle fractions, staleness, and the speedup of each
-bound over maxStaleness 0 (synchronous). The last line is one JSON object with "speedup" per bound.
-
-Options:
-  --staleness LIST      bounds to run (default 0,1,2,4,8)
-  --steps N             optimisation steps per run (default 30)
-  --ms-per-second X     real milliseconds per simulated second (default 10: a 40 s learner step
-                        takes 0.4 s); larger is more faithful (NATS and process overheads shrink
-                        against simulated time) and slower
-  --processes SPEC      generator and verifier processes (default generator=4,verifier=1)
-  --prompts-per-step N  groups per step (default 16); --group-size N responses per prompt (default 8)
-  --concurrent N        sequences one generator decodes at once, its KV-cache capacity (default 128;
-                        0: unbounded, a batch takes as long as its longest response)
-  --seconds-per-token X, --step-seconds X, --median-tokens N, --max-tokens N, --sigma X
-                        the timing model (defaults: the run configuration's simulated defaults)
-
-Timing model (the defaults of 'simulated' in config/run-config.ts): a 7B reasoning model sampled
+bound over maxStaleness 0 (synchronous). The last line is one JSON object with "speedup" per bound.`,
+  options: {
+    staleness: { type: 'list', item: 'integer', min: 0, default: [0, 1, 2, 4, 8], help: 'bounds to run' },
+    steps: { type: 'integer', min: 1, default: 30, help: 'optimisation steps per run' },
+    'ms-per-second': {
+      type: 'number',
+      config: 'simulated.msPerSecond',
+      default: 10,
+      help: 'real milliseconds per simulated second (10: a 40 s learner step takes 0.4 s); larger is more faithful (NATS and process overheads shrink against simulated time) and slower',
+    },
+    processes: {
+      type: 'string',
+      value: 'SPEC',
+      default: 'generator=4,verifier=1',
+      help: 'generator and verifier processes',
+    },
+    'prompts-per-step': { type: 'integer', min: 1, default: 16, help: 'groups per step' },
+    'group-size': { type: 'integer', min: 2, default: 8, help: 'responses per prompt' },
+    concurrent: {
+      type: 'integer',
+      config: 'simulated.concurrentSequences',
+      default: 128,
+      help: 'sequences one generator decodes at once, its KV-cache capacity (0: unbounded, a batch takes as long as its longest response)',
+    },
+    'seconds-per-token': {
+      type: 'number',
+      config: 'simulated.secondsPerToken',
+      help: 'decode time per token',
+    },
+    'step-seconds': { type: 'number', config: 'simulated.stepSeconds', help: 'learner step time' },
+    'median-tokens': { type: 'integer', config: 'simulated.medianTokens', help: 'median response length' },
+    'max-tokens': { type: 'integer', config: 'simulated.maxTokens', help: 'response length cap' },
+    sigma: { type: 'number', config: 'simulated.sigma', help: 'σ of the log-normal response lengths' },
+  },
+  notes: `Timing model (the defaults of 'simulated' in config/run-config.ts): a 7B reasoning model sampled
 by vLLM on one H100 per generator, decoding each sequence at about 40 tokens/s (0.025 s/token) with
 up to 128 sequences in flight (about what 60 GB of KV cache holds for a 7B model with grouped-query
 attention at 57 kB per token and sequences of several thousand tokens); response lengths log-normal with median 1,500 tokens and σ 0.8, capped at
 8,192 (the long tail of reasoning rollouts: a few responses run to the cap); a learner step of 40 s
 for 128 responses of that length on a 7B model (forward, backward and optimiser step on a few H100s).
-These are round assumptions of that order, not measurements: change them with the flags above.`;
-
-const { values } = parseArgs({
-  options: {
-    staleness: { type: 'string', default: '0,1,2,4,8' },
-    steps: { type: 'string', default: '30' },
-    'ms-per-second': { type: 'string', default: '10' },
-    processes: { type: 'string', default: 'generator=4,verifier=1' },
-    'prompts-per-step': { type: 'string', default: '16' },
-    'group-size': { type: 'string', default: '8' },
-    concurrent: { type: 'string', default: '128' },
-    'seconds-per-token': { type: 'string' },
-    'step-seconds': { type: 'string' },
-    'median-tokens': { type: 'string' },
-    'max-tokens': { type: 'string' },
-    sigma: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  },
+These are round assumptions of that order, not measurements: change them with the flags above.`,
 });
-if (values.help) {
-  console.log(help);
-  process.exit(0);
-}
 
-const bounds = (values.staleness as string).split(',').map(Number);
-const steps = Number(values.steps);
-const msPerSecond = Number(values['ms-per-second']);
-const promptsPerStep = Number(values['prompts-per-step']);
-const groupSize = Number(values['group-size']);
+const bounds = values.staleness;
+const { steps } = values;
+const promptsPerStep = values['prompts-per-step'];
+const groupSize = values['group-size'];
 const counts = Object.fromEntries(
-  (values.processes as string).split(',').map((p) => {
+  values.processes.split(',').map((p) => {
     const [role, n] = p.split('=');
     return [role, Number(n)];
   }),
 ) as { generator?: number; verifier?: number };
 const generators = counts.generator ?? 1;
 const verifiers = counts.verifier ?? 1;
-const optional = (flag: string, key: string) =>
-  values[flag as keyof typeof values] === undefined
-    ? {}
-    : { [key]: Number(values[flag as keyof typeof values]) };
-const timing = simulatedSchema.parse({
-  msPerSecond,
-  ...optional('concurrent', 'concurrentSequences'),
-  ...optional('seconds-per-token', 'secondsPerToken'),
-  ...optional('step-seconds', 'stepSeconds'),
-  ...optional('median-tokens', 'medianTokens'),
-  ...optional('max-tokens', 'maxTokens'),
-  ...optional('sigma', 'sigma'),
-});
+const timing = simulatedSchema.parse(applyOverrides({}, overrides).simulated);
+const { msPerSecond } = timing;
 
 /** One scrape of every actor that serves metrics, at a real time in ms. */
 interface Poll {

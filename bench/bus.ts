@@ -11,25 +11,38 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { NatsBus } from '../bus/nats.js';
 import { packFloat32, packInt32 } from '../bus/packed.js';
 import { RunBus } from '../bus/run-bus.js';
+import { parseScript } from '../cli/options.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { startNatsServer } from '../test/support/nats-server.js';
 
 const TOKENS = 1000;
-const { values } = parseArgs({
+const { values } = parseScript({
+  command: 'npm run bench:bus',
+  usage: ['npm run bench:bus [-- options]'],
+  summary: 'control-plane throughput over NATS JetStream, one process per actor',
   options: {
-    steps: { type: 'string', default: '120' },
-    processes: { type: 'string', default: 'generator=2,verifier=2' },
-    'raw-messages': { type: 'string', default: '1000' },
+    steps: { type: 'integer', min: 1, default: 120, help: 'optimisation steps of the pipeline run' },
+    processes: {
+      type: 'string',
+      value: 'SPEC',
+      default: 'generator=2,verifier=2',
+      help: 'generator and verifier processes (nft-train run --processes)',
+    },
+    'raw-messages': {
+      type: 'integer',
+      min: 1,
+      default: 1000,
+      help: 'messages of the raw JetStream comparison',
+    },
   },
 });
-const steps = Number(values.steps);
-const rawMessages = Number(values['raw-messages']);
+const { steps } = values;
+const rawMessages = values['raw-messages'];
 
 /** Children's CPU seconds (user + system) as the kernel accounts them for reaped descendants. */
 function childrenCpuSeconds(): number {
@@ -132,7 +145,7 @@ async function pipeline(url: string) {
       '--config',
       config,
       '--processes',
-      values.processes as string,
+      values.processes,
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );

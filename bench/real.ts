@@ -14,7 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScript } from '../cli/options.js';
 import { arithmeticSchema } from '../config/run-config.js';
 import { startVllm } from '../engines/openai/vllm-process.js';
 import { loadOrBuildHfBase } from '../engines/torch/hf-base.js';
@@ -22,20 +22,36 @@ import { missingPythonModules, projectPython } from '../engines/torch/python.js'
 import type { RunSummary } from '../runtime/summary.js';
 import { startNatsServer } from '../test/support/nats-server.js';
 
-const { values } = parseArgs({
+const { values } = parseScript({
+  command: 'npm run bench:real',
+  usage: ['npm run bench:real [-- options]'],
+  summary: 'the production path on this machine: vLLM, the PyTorch trainer and NATS processes',
   options: {
-    seeds: { type: 'string', default: '1,2,3' },
-    steps: { type: 'string', default: '400' },
-    lr: { type: 'string', default: '3e-4' },
-    'eval-every': { type: 'string', default: '50' },
-    'old-logprobs': { type: 'string', default: 'behaviour' },
-    /** vLLM's dtype: bfloat16 samples in lower precision than the float32 trainer (a larger mismatch). */
-    'vllm-dtype': { type: 'string', default: 'float32' },
-    'verify-tolerance': { type: 'string', default: '1e-2' },
+    seeds: { type: 'list', item: 'integer', min: 0, default: [1, 2, 3], help: 'seeds to run' },
+    steps: { type: 'integer', min: 1, default: 400, help: 'optimisation steps per seed' },
+    lr: { type: 'number', config: 'model.learningRate', default: 3e-4, help: 'learning rate' },
+    'eval-every': { type: 'integer', min: 1, default: 50, help: 'held-out evaluation every N steps' },
+    'old-logprobs': {
+      type: 'string',
+      config: 'oldLogprobs',
+      default: 'behaviour',
+      help: "behaviour (the generator's) or recompute (the trainer's)",
+    },
+    'vllm-dtype': {
+      type: 'string',
+      choices: ['float32', 'bfloat16'],
+      default: 'float32',
+      help: "vLLM's dtype: bfloat16 samples in lower precision than the float32 trainer (a larger mismatch)",
+    },
+    'verify-tolerance': {
+      type: 'number',
+      config: 'openai.verifyTolerance',
+      default: 1e-2,
+      help: 'largest |Δ log-prob| of the weight-sync probe',
+    },
   },
 });
-const seeds = (values.seeds as string).split(',').map(Number);
-const steps = Number(values.steps);
+const { seeds, steps } = values;
 const log = (line: string) => process.stderr.write(`[bench:real] ${line}\n`);
 
 const python = projectPython();
@@ -77,7 +93,7 @@ function weightSyncs(stderr: string): { seconds: number; probe: number | undefin
 
 async function runSeed(seed: number, model: string, natsUrl: string) {
   const dir = mkdtempSync(join(tmpdir(), `nft-bench-real-${seed}-`));
-  const dtype = values['vllm-dtype'] === 'bfloat16' ? 'bfloat16' : 'float32';
+  const dtype = values['vllm-dtype'];
   const vllm = await startVllm({ model, python, seed, dtype });
   log(`seed ${seed}: vLLM on ${vllm.url} (pid ${vllm.pid})`);
   try {
@@ -91,14 +107,14 @@ async function runSeed(seed: number, model: string, natsUrl: string) {
         groupSize: 8,
         maxStaleness: 1,
         oldLogprobs: values['old-logprobs'],
-        model: { learningRate: Number(values.lr) },
-        eval: { everySteps: Number(values['eval-every']), targetAccuracy: 1 },
+        model: { learningRate: values.lr },
+        eval: { everySteps: values['eval-every'], targetAccuracy: 1 },
         trainer: 'torch',
         torch: { python, model: { kind: 'hf', path: model }, exportDir: join(dir, 'exports') },
         openai: {
           server: 'vllm',
           weightsDir: join(dir, 'weights'),
-          verifyTolerance: Number(values['verify-tolerance']),
+          verifyTolerance: values['verify-tolerance'],
         },
         out: dir,
       }),

@@ -8,24 +8,24 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScript } from '../cli/options.js';
 import { runAndRecord } from '../cli/run-command.js';
 import { parseRunConfig } from '../config/run-config.js';
 import type { RunSummary } from '../runtime/summary.js';
 
-const { values } = parseArgs({
+const { values } = parseScript({
+  command: 'npm run bench:staleness-accuracy',
+  usage: ['npm run bench:staleness-accuracy [-- options]'],
+  summary: 'held-out accuracy against wall time, synchronous and asynchronous',
   options: {
-    staleness: { type: 'string', default: '0,2' },
-    seeds: { type: 'string', default: '1' },
-    steps: { type: 'string', default: '400' },
-    every: { type: 'string', default: '20' },
-    out: { type: 'string', default: 'runs/staleness-accuracy' },
+    staleness: { type: 'list', item: 'integer', min: 0, default: [0, 2], help: 'maxStaleness bounds to run' },
+    seeds: { type: 'integer', min: 1, default: 1, help: 'seeds 1..N of every bound' },
+    steps: { type: 'integer', min: 1, default: 400, help: 'optimisation steps per run' },
+    every: { type: 'integer', min: 1, default: 20, help: 'held-out evaluation every N steps' },
+    out: { type: 'string', value: 'DIR', default: 'runs/staleness-accuracy', help: 'where to write' },
   },
 });
-const bounds = (values.staleness as string).split(',').map(Number);
-const seeds = Number(values.seeds);
-const steps = Number(values.steps);
-const out = values.out as string;
+const { staleness: bounds, seeds, steps, out } = values;
 mkdirSync(out, { recursive: true });
 
 /** Wall seconds at which a run's held-out accuracy first reached `level` (null: never). */
@@ -50,7 +50,7 @@ for (let seed = 1; seed <= seeds; seed++) {
       seed,
       maxStaleness,
       steps,
-      eval: { everySteps: Number(values.every), targetAccuracy: 1 },
+      eval: { everySteps: values.every, targetAccuracy: 1 },
       metrics: false,
       out: join(out, `staleness${maxStaleness}-seed${seed}`),
     });
@@ -78,7 +78,7 @@ for (let seed = 1; seed <= seeds; seed++) {
     runs.push(run);
   }
 }
-const data = { steps, evalEvery: Number(values.every), seeds, runs };
+const data = { steps, evalEvery: values.every, seeds, runs };
 writeFileSync(join(out, 'staleness-accuracy.json'), `${JSON.stringify(data, null, 2)}\n`);
 const mean = (xs: (number | null)[]) => {
   const ok = xs.filter((x): x is number => x !== null);

@@ -1,45 +1,67 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { openProblemSource } from '../actors/coordinator/problems.js';
 import type { ActorDeps } from '../actors/deps.js';
 import { NatsBus } from '../bus/nats.js';
 import { RunBus } from '../bus/run-bus.js';
-import { ConfigError } from '../config/run-config.js';
+import { ConfigError, type RunConfig } from '../config/run-config.js';
 import { createEngines } from '../runtime/engines.js';
+import { openProblemSource } from '../runtime/problem-source.js';
 import { actorName, ROLES, type Role, startCoordinator, startWorker } from '../runtime/roles.js';
 import { summariseCoordinator } from '../runtime/summary.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { buildConfig } from './config-input.js';
-import { integerFlag } from './flags.js';
-import { natsConnection, natsFlagHelp, natsFlagOptions, redactServers } from './nats-connection.js';
+import { natsConnection, natsOptions, redactServers } from './nats-connection.js';
+import { type CommandSpec, convert, parseCommand } from './options.js';
+import { runConfigOptions } from './run-flags.js';
 
-export const actorHelp = `nft-train actor — run one actor of a run as its own process, over NATS JetStream
-
-Usage: nft-train actor <${ROLES.join('|')}> --nats URL --run ID [options]
-
-Every actor of run ID finds the others through the server: start one coordinator, one learner, one
+export const actorSpec = {
+  command: 'nft-train actor',
+  summary: 'run one actor of a run as its own process, over NATS JetStream',
+  args: `<${ROLES.join('|')}>`,
+  about: `Every actor of run ID finds the others through the server: start one coordinator, one learner, one
 buffer, and as many verifiers and generators as you like (each with its own --index). Workers exit
 once the coordinator has accounted for every task (run state 'closed'), or on SIGTERM/SIGINT after
 finishing or handing back the work in hand. The coordinator writes OUT/summary.json and prints the
-summary as one JSON line last.
-
-Options:
-  --nats URL           NATS server(s), comma-separated           (or NATS_URL)
-  --run ID             the run's id (overrides runId in the config file)
-  --config FILE        run configuration, YAML or JSON; every actor of a run needs the same one
-  --index N            replica number of a generator or verifier (default 0); 'ordinal' takes it
-                       from the host name's trailing -N (a StatefulSet pod's ordinal)
-${natsFlagHelp}
-  --metrics-port N     serve Prometheus metrics on this port (0 = any free; default: none)
-  -h, --help           this text
-
-Credentials are never logged.
+summary as one JSON line last.`,
+  options: {
+    nats: {
+      type: 'string',
+      value: 'URL',
+      env: 'NATS_URL',
+      required: 'the actors meet on a NATS server',
+      help: 'NATS server(s), comma-separated',
+    },
+    run: {
+      type: 'string',
+      value: 'ID',
+      required: 'every actor of a run uses the same id',
+      help: "the run's id (overrides runId in the config file)",
+    },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      help: 'run configuration, YAML or JSON; every actor of a run needs the same one',
+    },
+    index: {
+      type: 'string',
+      value: 'N',
+      default: '0',
+      help: "replica number of a generator or verifier; 'ordinal' takes it from the host name's trailing -N (a StatefulSet pod's ordinal)",
+    },
+    ...natsOptions,
+    'metrics-port': {
+      ...runConfigOptions['metrics-port'],
+      defaultText: 'none',
+      help: 'serve Prometheus metrics on this port (0 = any free)',
+    },
+  },
+  notes: `Credentials are never logged.
 
 Exit codes: 0 the run is closed (the coordinator: it closed it and wrote the summary); 143 (SIGTERM)
 or 130 (SIGINT) stopped on request after finishing or handing back the work in hand — the coordinator
-keeps its state in the key-value store and a new one resumes from it; 1 an error; 2 bad usage.`;
+keeps its state in the key-value store and a new one resumes from it; 1 an error; 2 bad usage.`,
+} as const satisfies CommandSpec;
 
 const CONNECT_NOTICE_MS = 10_000;
 
@@ -54,40 +76,25 @@ export async function actorCommand(argv: string[]): Promise<number> {
 }
 
 async function actor(argv: string[], signalled: StopSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      nats: { type: 'string' },
-      run: { type: 'string' },
-      config: { type: 'string' },
-      index: { type: 'string' },
-      ...natsFlagOptions,
-      'metrics-port': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(actorHelp);
-    return 0;
-  }
+  const args = parseCommand(actorSpec, argv);
+  if (!args) return 0;
+  const { values, positionals } = args;
   const role = positionals[0] as Role | undefined;
   if (!role || !(ROLES as readonly string[]).includes(role) || positionals.length > 1)
     throw new ConfigError(
       `expected one role, one of ${ROLES.join(', ')}; got ${JSON.stringify(positionals)}`,
     );
-  const servers = values.nats ?? process.env.NATS_URL;
-  if (!servers)
-    throw new ConfigError('--nats URL (or NATS_URL) is required: the actors meet on a NATS server');
-  if (!values.run) throw new ConfigError('--run ID is required: every actor of a run uses the same id');
-  const metricsPort = integerFlag('--metrics-port', values['metrics-port']);
+  const servers = values.nats;
+  const metricsPort = values['metrics-port'];
   const config = buildConfig(values.config, {
     runId: values.run,
     metrics: metricsPort !== undefined,
     metricsPort,
   });
-  const index = values.index === 'ordinal' ? hostOrdinal() : (integerFlag('--index', values.index) ?? 0);
+  const index =
+    values.index === 'ordinal'
+      ? hostOrdinal()
+      : (convert('--index', { type: 'integer', min: 0, help: '' }, values.index) as number);
   const name = actorName(role, index);
   const log = (line: string) => process.stderr.write(`[${name}] ${line}\n`);
 
@@ -106,7 +113,7 @@ async function actor(argv: string[], signalled: StopSignal): Promise<number> {
   const bus = new RunBus(transport, config.runId);
   const metrics = createMetrics();
   const server = config.metrics ? await serveMetrics(metrics.registry, config.metricsPort) : undefined;
-  const deps = (n: string): ActorDeps => ({ bus, config, metrics, log, name: n });
+  const deps = (n: string): ActorDeps<RunConfig> => ({ bus, config, metrics, log, name: n });
   try {
     if (role === 'coordinator') await coordinate(deps('coordinator'), log, signalled);
     else await work(role, index, deps, log, signalled);
@@ -147,7 +154,7 @@ function onStopSignal() {
 type StopSignal = ReturnType<typeof onStopSignal>;
 
 async function coordinate(
-  deps: ActorDeps,
+  deps: ActorDeps<RunConfig>,
   log: (line: string) => void,
   signalled: StopSignal,
 ): Promise<void> {
@@ -177,7 +184,7 @@ async function coordinate(
 async function work(
   role: Exclude<Role, 'coordinator'>,
   index: number,
-  deps: (name: string) => ActorDeps,
+  deps: (name: string) => ActorDeps<RunConfig>,
   log: (line: string) => void,
   signalled: StopSignal,
 ): Promise<void> {

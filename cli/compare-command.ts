@@ -1,54 +1,43 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, objectiveNames } from '../config/run-config.js';
+import { objectiveNames } from '../config/run-config.js';
 import { compareTable, meanCurve } from '../report/compare.js';
 import { lineChart } from '../report/line-chart.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { buildConfig } from './config-input.js';
-import { integerFlag, listFlag } from './flags.js';
+import { type CommandSpec, parseCommand } from './options.js';
 import { runAndRecord } from './run-command.js';
+import { runConfigOptions } from './run-flags.js';
 
-export const compareHelp = `nft-train compare — train several objectives on the same seeds and compare them
-
-Usage: nft-train compare [--objectives nft,rft,dapo] [--seeds 3] [--steps N] [--config FILE] [--out DIR]
-
-Runs every objective with seeds 1..N (sequentially, embedded), with early stopping off so curves are
-comparable, then writes to DIR (default runs/compare):
+export const compareSpec = {
+  command: 'nft-train compare',
+  summary: 'train several objectives on the same seeds and compare them',
+  about: `Runs every objective with seeds 1..N (sequentially, embedded), with early stopping off so curves are
+comparable, then writes to DIR:
   accuracy.svg    held-out accuracy vs step, one line per objective (mean over seeds)
   table.md        steps to 0.9 held-out accuracy, final accuracy, wall time (mean over seeds)
   compare.json    every run's summary
   <objective>-seed<N>/  each run's summary.json and metrics.jsonl
-The last line on stdout is one JSON object with the table's figures.`;
+The last line on stdout is one JSON object with the table's figures.`,
+  options: {
+    objectives: {
+      type: 'list',
+      choices: objectiveNames,
+      default: ['nft', 'rft', 'dapo'],
+      help: 'the objectives to train, comma-separated',
+    },
+    seeds: { type: 'integer', min: 1, default: 3, help: 'seeds 1..N of every objective' },
+    steps: runConfigOptions.steps,
+    config: { type: 'string', value: 'FILE', help: 'run configuration, YAML or JSON' },
+    out: { type: 'string', value: 'DIR', default: 'runs/compare', help: 'where to write' },
+  },
+} as const satisfies CommandSpec;
 
 export async function compareCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      objectives: { type: 'string' },
-      seeds: { type: 'string' },
-      steps: { type: 'string' },
-      config: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(compareHelp);
-    return;
-  }
-  const objectives = listFlag(values.objectives, ['nft', 'rft', 'dapo']);
-  for (const o of objectives) {
-    if (!(objectiveNames as readonly string[]).includes(o)) {
-      throw new ConfigError(
-        `--objectives: unknown objective ${JSON.stringify(o)}; choose from ${objectiveNames.join(', ')}`,
-      );
-    }
-  }
-  const seeds = integerFlag('--seeds', values.seeds) ?? 3;
-  if (seeds < 1) throw new ConfigError(`--seeds ${seeds}: expected at least 1`);
-  const out = values.out ?? 'runs/compare';
+  const args = parseCommand(compareSpec, argv);
+  if (!args) return;
+  const { values } = args;
+  const { objectives, seeds, out } = values;
   mkdirSync(out, { recursive: true });
 
   const runs: RunSummary[] = [];
@@ -57,7 +46,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
       const config = buildConfig(values.config, {
         'objective.name': objective,
         seed,
-        steps: integerFlag('--steps', values.steps),
+        steps: values.steps,
         'eval.targetAccuracy': 1,
         out: join(out, `${objective}-seed${seed}`),
         metrics: false,

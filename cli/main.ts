@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/run-config.js';
+import { closest } from './did-you-mean.js';
+import { type CommandSpec, formatHelp } from './options.js';
+import { packageVersion } from './version.js';
 
-/** A command resolves to its exit status (a number), or to anything else for 0. */
+/** A command resolves to its exit status (a number), or to anything else for 0; its table makes its help. */
 interface Command {
   run: (argv: string[]) => Promise<unknown>;
-  help: string;
+  spec: CommandSpec;
 }
 
 /**
@@ -12,21 +15,21 @@ interface Command {
  * never pays for loading the math or tensor libraries.
  */
 const commands: Record<string, () => Promise<Command>> = {
-  run: async () => import('./run-command.js').then((m) => ({ run: m.runCommand, help: m.runHelp })),
+  run: async () => import('./run-command.js').then((m) => ({ run: m.runCommand, spec: m.runSpec })),
   pretrain: async () =>
-    import('./pretrain-command.js').then((m) => ({ run: m.pretrainCommand, help: m.pretrainHelp })),
+    import('./pretrain-command.js').then((m) => ({ run: m.pretrainCommand, spec: m.pretrainSpec })),
   'make-model': async () =>
-    import('./make-model-command.js').then((m) => ({ run: m.makeModelCommand, help: m.makeModelHelp })),
+    import('./make-model-command.js').then((m) => ({ run: m.makeModelCommand, spec: m.makeModelSpec })),
   compare: async () =>
-    import('./compare-command.js').then((m) => ({ run: m.compareCommand, help: m.compareHelp })),
+    import('./compare-command.js').then((m) => ({ run: m.compareCommand, spec: m.compareSpec })),
   verify: async () =>
-    import('./verify-command.js').then((m) => ({ run: m.verifyCommand, help: m.verifyHelp })),
-  eval: async () => import('./eval-command.js').then((m) => ({ run: m.evalCommand, help: m.evalHelp })),
-  actor: async () => import('./actor-command.js').then((m) => ({ run: m.actorCommand, help: m.actorHelp })),
+    import('./verify-command.js').then((m) => ({ run: m.verifyCommand, spec: m.verifySpec })),
+  eval: async () => import('./eval-command.js').then((m) => ({ run: m.evalCommand, spec: m.evalSpec })),
+  actor: async () => import('./actor-command.js').then((m) => ({ run: m.actorCommand, spec: m.actorSpec })),
   'serve-policy': async () =>
-    import('./serve-policy-command.js').then((m) => ({ run: m.servePolicyCommand, help: m.servePolicyHelp })),
+    import('./serve-policy-command.js').then((m) => ({ run: m.servePolicyCommand, spec: m.servePolicySpec })),
   operator: async () =>
-    import('./operator-command.js').then((m) => ({ run: m.operatorCommand, help: m.operatorHelp })),
+    import('./operator-command.js').then((m) => ({ run: m.operatorCommand, spec: m.operatorSpec })),
 };
 
 const usage = `nft-train — Negative-aware Fine-Tuning for math reasoning, as an actor pipeline
@@ -44,25 +47,35 @@ Commands:
   serve-policy  the embedded policy behind an OpenAI-compatible HTTP API (for --engine openai)
   operator      the Kubernetes operator: reconcile TrainingRun resources into pods, scale rollout workers
 
+Options:
+  -V, --version  print the version (from package.json) and exit
+  -h, --help     this text
+
 Run 'nft-train <command> --help' for a command's options.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '-V' || name === '--version') {
+    console.log(packageVersion());
+    return 0;
+  }
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     const load = name === 'help' && rest[0] ? commands[rest[0]] : undefined;
-    console.log(load ? (await load()).help : usage);
+    console.log(load ? formatHelp((await load()).spec) : usage);
     return 0;
   }
   const load = commands[name];
   if (!load) {
-    console.error(`nft-train: unknown command ${JSON.stringify(name)}\n\n${usage}`);
+    const guess = closest(name, Object.keys(commands));
+    const hint = guess ? `; did you mean ${guess}?` : '';
+    console.error(`nft-train: unknown command ${JSON.stringify(name)}${hint}\n\n${usage}`);
     return 2;
   }
   try {
     const status = await (await load()).run(rest);
     return typeof status === 'number' ? status : 0;
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof ConfigError) {
       console.error(
         `nft-train ${name}: ${(err as Error).message}\nRun 'nft-train ${name} --help' for the options.`,
       );

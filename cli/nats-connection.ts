@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { NatsBusOptions } from '../bus/nats.js';
 import { ConfigError } from '../config/run-config.js';
+import type { Options } from './options.js';
 
 /**
  * How a process reaches the NATS server: URL, credentials and TLS, each from a flag or its environment
@@ -8,24 +9,31 @@ import { ConfigError } from '../config/run-config.js';
  * secrets never appear on a command line. Nothing here is ever logged.
  */
 
-export const natsFlagOptions = {
-  'nats-user': { type: 'string' },
-  'nats-password': { type: 'string' },
-  'nats-token': { type: 'string' },
-  'nats-tls-ca': { type: 'string' },
-  'nats-tls-cert': { type: 'string' },
-  'nats-tls-key': { type: 'string' },
-} as const;
+export const natsOptions = {
+  'nats-user': { type: 'string', value: 'USER', env: 'NATS_USER', help: 'user name' },
+  'nats-password': { type: 'string', value: 'PW', env: 'NATS_PASSWORD', help: 'password' },
+  'nats-token': { type: 'string', value: 'TOKEN', env: 'NATS_TOKEN', help: 'token' },
+  'nats-tls-ca': {
+    type: 'string',
+    value: 'FILE',
+    env: 'NATS_TLS_CA',
+    help: "CA certificate that signed the server's; any of the TLS options (or a tls:// URL) turns TLS on",
+  },
+  'nats-tls-cert': {
+    type: 'string',
+    value: 'FILE',
+    env: 'NATS_TLS_CERT',
+    help: 'client certificate, for mutual TLS',
+  },
+  'nats-tls-key': {
+    type: 'string',
+    value: 'FILE',
+    env: 'NATS_TLS_KEY',
+    help: "the client certificate's key",
+  },
+} as const satisfies Options;
 
-export const natsFlagHelp = `  --nats-user USER     user name                                  (or NATS_USER)
-  --nats-password PW   password                                   (or NATS_PASSWORD)
-  --nats-token TOKEN   token                                      (or NATS_TOKEN)
-  --nats-tls-ca FILE   CA certificate that signed the server's    (or NATS_TLS_CA)
-  --nats-tls-cert FILE client certificate, for mutual TLS         (or NATS_TLS_CERT)
-  --nats-tls-key FILE  the client certificate's key               (or NATS_TLS_KEY)
-                       Any of the TLS options (or a tls:// URL) turns TLS on.`;
-
-type NatsFlags = Partial<Record<keyof typeof natsFlagOptions, string>>;
+type NatsFlags = Partial<Record<keyof typeof natsOptions, string>>;
 
 export function natsConnection(
   servers: string,

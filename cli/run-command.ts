@@ -1,36 +1,40 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, type RunConfig } from '../config/run-config.js';
 import { runEmbedded } from '../runtime/embedded-run.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { buildConfig, type FlagOverrides } from './config-input.js';
-import { integerFlag } from './flags.js';
+import { type CommandSpec, parseCommand } from './options.js';
 import { ProgressLine } from './progress.js';
 import { runDistributed } from './run-distributed.js';
-import { runFlagHelp, runFlagOptions, runFlagOverrides } from './run-flags.js';
+import { runConfigOptions } from './run-flags.js';
 
-export const runHelp = `nft-train run — train the policy with NFT (or a relative) through the actor pipeline
-
-Usage: nft-train run [options]
-
-Without options this is the embedded default: every actor in one process on the in-memory bus, the
+export const runSpec = {
+  command: 'nft-train run',
+  summary: 'train the policy with NFT (or a relative) through the actor pipeline',
+  about: `Without options this is the embedded default: every actor in one process on the in-memory bus, the
 tiny transformer policy on the built-in arithmetic task, starting from the base checkpoint (built
-and cached in .cache/base on first use).
-
-Options (each overrides the config file, which overrides the defaults):
-${runFlagHelp()}
-  --config FILE           YAML or JSON run configuration (see README)
-  --nats URL              one process per actor, meeting on this NATS server, kept alive by this
-                          one; credentials and TLS from the environment: NATS_USER and
-                          NATS_PASSWORD or NATS_TOKEN; NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY
-  --processes SPEC        replicas with --nats, e.g. generator=3,verifier=2
-  --max-restart-delay S   with --nats: an actor that exits is started again after 1, 2, 4 … up to S
-                          seconds (default 30; back to 1 s after 30 s of healthy life)
-  --no-metrics            do not serve metrics
-  -h, --help              this text
-
---trainer torch: the learner trains with the PyTorch trainer (engines/torch/, a python3 that can import
+and cached in .cache/base on first use).`,
+  optionsHeading: 'Options (each overrides the config file, which overrides the defaults):',
+  options: {
+    ...runConfigOptions,
+    config: { type: 'string', value: 'FILE', help: 'YAML or JSON run configuration (see README)' },
+    nats: {
+      type: 'string',
+      value: 'URL',
+      help: 'one process per actor, meeting on this NATS server, kept alive by this one; credentials and TLS from the environment: NATS_USER and NATS_PASSWORD or NATS_TOKEN; NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY',
+    },
+    processes: { type: 'string', value: 'SPEC', help: 'replicas with --nats, e.g. generator=3,verifier=2' },
+    'max-restart-delay': {
+      type: 'integer',
+      value: 'S',
+      min: 1,
+      defaultText: '30',
+      help: 'with --nats: an actor that exits is started again after 1, 2, 4 … up to S seconds (back to 1 s after 30 s of healthy life)',
+    },
+    'no-metrics': { type: 'boolean', help: 'do not serve metrics' },
+  },
+  notes: `--trainer torch: the learner trains with the PyTorch trainer (engines/torch/, a python3 that can import
 torch: $NFT_TORCH_PYTHON or torch.python) instead of the embedded one, starting from the same base
 checkpoint; each policy version is exported to torch.exportDir/v<version>/ (default
 .cache/torch-exports), which the embedded policy or the server behind --engine openai loads. The torch
@@ -38,34 +42,16 @@ section of the config file sets python, launcher (e.g. [torchrun, --nproc-per-no
 (kind embedded, or kind hf with path or config), microBatchTokens, gradientCheckpointing and workDir.
 
 Writes OUT/summary.json (the run's outcome and accounting), OUT/metrics.jsonl (one line per step,
-plus one per evaluation) and prints the summary as one JSON line last on stdout.`;
+plus one per evaluation) and prints the summary as one JSON line last on stdout.`,
+} as const satisfies CommandSpec;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      ...runFlagOptions(),
-      config: { type: 'string' },
-      'no-metrics': { type: 'boolean' },
-      nats: { type: 'string' },
-      processes: { type: 'string' },
-      'max-restart-delay': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(runHelp);
-    return 0;
-  }
-  const overrides: FlagOverrides = {
-    ...runFlagOverrides(values),
-    metrics: values['no-metrics'] ? false : undefined,
-  };
+  const args = parseCommand(runSpec, argv);
+  if (!args) return 0;
+  const { values } = args;
+  const overrides: FlagOverrides = { ...args.overrides, metrics: values['no-metrics'] ? false : undefined };
   const config = buildConfig(values.config, overrides);
-  const maxRestartDelay = integerFlag('--max-restart-delay', values['max-restart-delay']);
-  if (maxRestartDelay !== undefined && maxRestartDelay < 1)
-    throw new ConfigError(`--max-restart-delay ${maxRestartDelay}: expected whole seconds, at least 1`);
+  const maxRestartDelay = values['max-restart-delay'];
   if (values.nats) return runDistributed(config, values.nats, values.processes, maxRestartDelay);
   if (values.processes)
     throw new ConfigError('--processes needs --nats URL: processes meet on a NATS server');

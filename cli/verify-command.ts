@@ -1,26 +1,38 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { ConfigError } from '../config/run-config.js';
 import { verify } from '../math/index.js';
+import { type CommandSpec, parseCommand } from './options.js';
 
-export const verifyHelp = `nft-train verify — check answers with the math verifier
-
-Usage: nft-train verify --gold ANSWER --pred RESPONSE [--strict]
-       nft-train verify --jsonl FILE [--strict]        (FILE may be - for standard input)
-
---gold/--pred checks one pair and prints {"correct", "extracted", "reason"} as one JSON line.
+export const verifySpec = {
+  command: 'nft-train verify',
+  summary: 'check answers with the math verifier',
+  usage: [
+    'nft-train verify --gold ANSWER --pred RESPONSE [--strict]',
+    'nft-train verify --jsonl FILE [--strict]        (FILE may be - for standard input)',
+  ],
+  about: `--gold/--pred checks one pair and prints {"correct", "extracted", "reason"} as one JSON line.
 
 --jsonl reads lines {"gold": ..., "pred": ..., ...} (gold and pred as strings, numbers or null
 for none; any other fields are kept) and writes each line back to stdout with "correct", "extracted" and "reason" added.
 A line that is not such an object is reported on stderr with its number and skipped. On stderr at
 the end: lines read, correct, skipped, and agreement with an "expected" field where lines have one.
-Exit status 0, or 1 when a line was skipped.
-
-Options:
-  --strict     strict-box mode (DAPO): only a \\boxed{} near the end of the response counts
-  -h, --help   this text`;
+Exit status 0, or 1 when a line was skipped.`,
+  options: {
+    gold: { type: 'string', value: 'ANSWER', help: 'the reference answer' },
+    pred: { type: 'string', value: 'RESPONSE', help: 'the response to check' },
+    jsonl: {
+      type: 'string',
+      value: 'FILE',
+      help: 'pairs to check, one JSON object a line (- for standard input)',
+    },
+    strict: {
+      type: 'boolean',
+      help: 'strict-box mode (DAPO): only a \\boxed{} near the end of the response counts',
+    },
+  },
+} as const satisfies CommandSpec;
 
 /** Numbers are read as their decimal text; a null answer is an empty one (no answer). */
 const answerField = z
@@ -42,21 +54,9 @@ const processIo: VerifyIo = {
 };
 
 export async function verifyCommand(argv: string[], io: VerifyIo = processIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      gold: { type: 'string' },
-      pred: { type: 'string' },
-      jsonl: { type: 'string' },
-      strict: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    io.out(verifyHelp);
-    return 0;
-  }
+  const args = parseCommand(verifySpec, argv, io.out);
+  if (!args) return 0;
+  const { values } = args;
   const mode = values.strict ? 'strict-box' : 'default';
   if (values.jsonl !== undefined) {
     if (values.gold !== undefined || values.pred !== undefined)
