@@ -1,6 +1,7 @@
 import type { Informer, KubernetesObject } from '@kubernetes/client-node';
 import type { OperatorMetrics } from '../../telemetry/metrics.js';
-import { type ReconcileDeps, type ReconcileResult, reconcileRun } from './reconcile.js';
+import type { ReconcileDeps, ReconcileResult } from './contract.js';
+import { reconcileRun } from './reconcile.js';
 import { writeFailure } from './run-writes.js';
 
 /**

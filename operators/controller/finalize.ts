@@ -2,13 +2,12 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { TrainingRunSpec } from '../crd/spec.js';
 import type { RunResource } from '../kube/client.js';
 import { desiredObjects } from '../reconcile/desired.js';
+import { FINALIZER, NATS_TIMEOUT_MS, type ReconcileDeps, type ReconcileResult } from './contract.js';
 import { prune, workloadStates } from './owned.js';
-import { FINALIZER, type ReconcileDeps, type ReconcileResult } from './reconcile.js';
 import { withConflictRetry, withinMs, writeStatus } from './run-writes.js';
 
 const DRAIN_POLL_MS = 2_000;
 const DEFAULT_DRAIN_TIMEOUT_MS = 180_000;
-const NATS_TIMEOUT_MS = 5_000;
 
 /**
  * A deleted run (its finalizer still on): every workload goes to zero replicas so that each pod drains

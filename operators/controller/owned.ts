@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { RunResource } from '../kube/client.js';
-import { OWNED_KINDS, runLabel } from '../reconcile/desired.js';
-import type { ReconcileDeps } from './reconcile.js';
+import { OWNED_KINDS, runLabel } from '../reconcile/types.js';
+import type { ReconcileDeps } from './contract.js';
 import type { WorkloadState } from './status.js';
 
 /** What the cluster holds of a run's own objects: its workloads' replicas, and objects it no longer needs. */

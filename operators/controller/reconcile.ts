@@ -1,12 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Progress } from '../../bus/messages.js';
-import type { RolloutScaler } from '../autoscaler/scaler.js';
 import { parseTrainingRunSpec, type TrainingRunSpec } from '../crd/spec.js';
-import type { KubeClient } from '../kube/client.js';
+import type { RunResource } from '../kube/client.js';
 import { desiredObjects } from '../reconcile/desired.js';
+import { FINALIZER, NATS_TIMEOUT_MS, type ReconcileDeps, type ReconcileResult } from './contract.js';
 import { finalize } from './finalize.js';
 import { prune, workloadStates } from './owned.js';
-import type { RunData } from './run-data.js';
 import { withConflictRetry, withinMs, writeStatus } from './run-writes.js';
 import type { RunStatus } from './status.js';
 
@@ -21,32 +20,7 @@ import type { RunStatus } from './status.js';
  *   the status when it changed. A finished run keeps its data and status but scales to zero.
  */
 
-export const FINALIZER = 'nft.dev/drain';
-
-export interface ReconcileDeps {
-  kube: KubeClient;
-  data: RunData;
-  scaler: RolloutScaler;
-  /** The node runtime image the run's pods use. */
-  image: string;
-  log: (line: string) => void;
-  now?: () => Date;
-  /** How long a deleted run's pods may take to drain before its data is deleted anyway. */
-  drainTimeoutMs?: number;
-  /** How often a running run's progress is read again (and the autoscaler consulted). */
-  pollMs?: number;
-}
-
-export interface ReconcileResult {
-  /** Reconcile again after this long even if nothing changes (progress and autoscaling are polled). */
-  requeueAfterMs?: number;
-  /** The rollout workers this pass set, when it set them. */
-  rolloutReplicas?: number;
-}
-
 const POLL_MS = 5_000;
-/** A run's NATS server that does not answer within this is reported as unavailable, not waited for. */
-const NATS_TIMEOUT_MS = 5_000;
 
 export async function reconcileRun(
   deps: ReconcileDeps,
@@ -58,17 +32,7 @@ export async function reconcileRun(
     deps.scaler.forget(`${namespace}/${name}`);
     return {};
   }
-  const key = `${namespace}/${name}`;
-  let spec: TrainingRunSpec | undefined;
-  let invalidSpec: string | undefined;
-  try {
-    spec = parseTrainingRunSpec(run.spec);
-    // Also rejects what the spec allows but this version cannot run (UnsupportedRunError).
-    desiredObjects(run, { image: deps.image, rolloutReplicas: 0 });
-  } catch (err) {
-    invalidSpec = (err as Error).message;
-    spec = undefined;
-  }
+  const { spec, invalidSpec } = checkSpec(deps, run);
 
   if (run.metadata.deletionTimestamp) {
     if (!run.metadata.finalizers?.includes(FINALIZER)) return {};
@@ -81,11 +45,9 @@ export async function reconcileRun(
     }));
   }
 
-  const generation = run.metadata.generation ?? 0;
-  const previous = run.status as RunStatus | undefined;
   if (!spec || invalidSpec) {
     await writeStatus(deps, run, {
-      generation,
+      generation: run.metadata.generation ?? 0,
       invalidSpec,
       deleting: false,
       workloads: [],
@@ -93,14 +55,38 @@ export async function reconcileRun(
     });
     return {};
   }
+  return reconcileLive(deps, run, spec, namespace, name);
+}
 
-  let progress: Progress | undefined;
-  let progressError: string | undefined;
+/** The run's spec, or why this version cannot run it (the spec's own rules, or UnsupportedRunError). */
+function checkSpec(
+  deps: ReconcileDeps,
+  run: RunResource,
+): { spec: TrainingRunSpec | undefined; invalidSpec: string | undefined } {
   try {
-    progress = await withinMs(deps.data.progress(name, spec.nats.url), NATS_TIMEOUT_MS, 'no answer');
+    const spec = parseTrainingRunSpec(run.spec);
+    // Also rejects what the spec allows but this version cannot run (UnsupportedRunError).
+    desiredObjects(run, { image: deps.image, rolloutReplicas: 0 });
+    return { spec, invalidSpec: undefined };
   } catch (err) {
-    progressError = `reading the run's progress from ${spec.nats.url}: ${(err as Error).message}`;
+    return { spec: undefined, invalidSpec: (err as Error).message };
   }
+}
+
+/**
+ * A live run with a valid spec: the autoscaler picks the rollout replicas from its progress, everything
+ * it should own is applied and the rest pruned, and its status reports what is there.
+ */
+async function reconcileLive(
+  deps: ReconcileDeps,
+  run: RunResource,
+  spec: TrainingRunSpec,
+  namespace: string,
+  name: string,
+): Promise<ReconcileResult> {
+  const key = `${namespace}/${name}`;
+  const previous = run.status as RunStatus | undefined;
+  const { progress, progressError } = await readProgress(deps, name, spec.nats.url);
   const current = previous?.rolloutReplicas ?? spec.rollout.minReplicas;
   const finished = progress?.phase === 'closed';
   const decision = deps.scaler.next(
@@ -129,7 +115,7 @@ export async function reconcileRun(
   const generators = workloads.find((w) => w.name === `${name}-generator`);
   const rolloutReplicas = keda ? (generators?.replicas ?? 0) : finished ? 0 : decision.replicas;
   await writeStatus(deps, run, {
-    generation,
+    generation: run.metadata.generation ?? 0,
     deleting: false,
     ...(progress ? { progress } : {}),
     ...(progressError ? { progressError } : {}),
@@ -138,4 +124,17 @@ export async function reconcileRun(
     scalingReason: keda ? 'KEDA ScaledObject' : decision.reason,
   });
   return finished ? { rolloutReplicas } : { requeueAfterMs: deps.pollMs ?? POLL_MS, rolloutReplicas };
+}
+
+/** The progress the run's coordinator reported, or why it could not be read (NATS unreachable, …). */
+async function readProgress(
+  deps: ReconcileDeps,
+  name: string,
+  natsUrl: string,
+): Promise<{ progress?: Progress; progressError?: string }> {
+  try {
+    return { progress: await withinMs(deps.data.progress(name, natsUrl), NATS_TIMEOUT_MS, 'no answer') };
+  } catch (err) {
+    return { progressError: `reading the run's progress from ${natsUrl}: ${(err as Error).message}` };
+  }
 }

@@ -1,5 +1,5 @@
 import { isConflict, type RunResource } from '../kube/client.js';
-import type { ReconcileDeps } from './reconcile.js';
+import type { ReconcileDeps } from './contract.js';
 import { failedReconcileStatus, type Observation, type RunStatus, runStatus } from './status.js';
 
 /** Writes to the TrainingRun itself: its status and its finalizers, each safe against concurrent writers. */

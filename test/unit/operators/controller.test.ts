@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../bus/messages.js';
 import { RolloutScaler } from '../../../operators/autoscaler/scaler.js';
+import { FINALIZER } from '../../../operators/controller/contract.js';
 import { Controller } from '../../../operators/controller/controller.js';
-import { FINALIZER } from '../../../operators/controller/reconcile.js';
 import type { RunData } from '../../../operators/controller/run-data.js';
 import { KubeClient, kubeConfig } from '../../../operators/kube/client.js';
 import { FakeKubeApi } from '../../support/fake-kube-api.js';

@@ -1,0 +1,26 @@
+import type { TrainingRunSpec } from '../crd/spec.js';
+
+/** What every container of a run shares: its security settings, GPU requests and NATS credentials. */
+
+export const securityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
+export function gpuLimits(gpus: number) {
+  return gpus > 0 ? { resources: { limits: { 'nvidia.com/gpu': String(gpus) } } } : {};
+}
+
+/** The run's NATS server, and the credentials in the Secret the spec names, if it names one. */
+export function natsEnv(nats: TrainingRunSpec['nats']) {
+  return [
+    { name: 'NATS_URL', value: nats.url },
+    ...(nats.credentialsSecret
+      ? ['user', 'password', 'token'].map((key) => ({
+          name: `NATS_${key.toUpperCase()}`,
+          valueFrom: { secretKeyRef: { name: nats.credentialsSecret, key, optional: true } },
+        }))
+      : []),
+  ];
+}
