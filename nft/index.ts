@@ -26,4 +26,4 @@ export {
 export type { Ops } from './ops.js';
 export { F64Tape, F64Tensor, f64Ops } from './ops-f64.js';
 export { tfOps } from './ops-tf.js';
-export { type AdmissionState, admits, isTooStale, staleness } from './staleness.js';
+export { type AdmissionState, admits, isTooStale, staleness, weightVersionsKept } from './staleness.js';

@@ -31,3 +31,12 @@ export function staleness(trainVersion: number, generatedVersion: number): numbe
 export function isTooStale(trainVersion: number, generatedVersion: number, maxStaleness: number): boolean {
   return staleness(trainVersion, generatedVersion) > maxStaleness;
 }
+
+/**
+ * Policy versions whose weights must be kept: a generator may still be serving any version within the
+ * bound, and two more cover a generator that is loading the newest while the learner publishes again.
+ * Older weights can be deleted; no one can need them.
+ */
+export function weightVersionsKept(maxStaleness: number): number {
+  return maxStaleness + 2;
+}

@@ -4,7 +4,12 @@ import { loadOrBuildBase } from '../engines/embedded/pretrain.js';
 import { ThreadedPolicy, ThreadedTrainer } from '../engines/embedded/threaded.js';
 import type { TrainerEngine } from '../engines/types.js';
 import { resolveObjective } from '../nft/index.js';
-import type { RunEngines } from './engines.js';
+import type { RunEngines } from './engine-types.js';
+import type { TorchTrainerConfig } from './torch-trainer.js';
+
+/** What the embedded engines read of the run configuration (with `trainer: torch`, the torch trainer's too). */
+export type EmbeddedEnginesConfig = TorchTrainerConfig &
+  Pick<RunConfig, 'model' | 'dataset' | 'trainer' | 'seed' | 'sampling' | 'oldLogprobs' | 'objective'>;
 
 /**
  * Builds the embedded engines from the base checkpoint: one trainer, and a policy per generator, each
@@ -13,7 +18,7 @@ import type { RunEngines } from './engines.js';
  * policies load its `file://` exports.
  */
 export async function createEmbeddedEngines(
-  config: RunConfig,
+  config: EmbeddedEnginesConfig,
   blobs: Blobs,
   log: (line: string) => void,
 ): Promise<RunEngines> {

@@ -2,21 +2,18 @@ import type { Blobs } from '../bus/bus.js';
 import type { RunConfig } from '../config/run-config.js';
 import { SimulatedPolicy } from '../engines/simulated/policy.js';
 import { SimulatedTrainer } from '../engines/simulated/trainer.js';
-import type { PolicyEngine, TrainerEngine } from '../engines/types.js';
+import type { RunEngines } from './engine-types.js';
 
-/** Engines are built on demand: a process that runs only a generator never builds a trainer. */
-export interface RunEngines {
-  /** The learner's trainer (built once). */
-  trainer: () => Promise<TrainerEngine>;
-  /** A policy engine for one generator, seeded for it; its owner disposes it. */
-  policy: (seed: number) => Promise<PolicyEngine>;
-  dispose: () => void;
-}
+export type { RunEngines } from './engine-types.js';
 
 /**
  * The engines `config.engine` names: the embedded transformer, the simulated timing engines, or an
  * OpenAI-compatible inference server for the generators. With `trainer: torch` (engine embedded or
  * openai) the learner's trainer is the PyTorch trainer (runtime/torch-trainer.ts).
+ *
+ * This is the one place that picks an implementation: each factory is given the part of the
+ * configuration it reads, and none of them imports this module back (the contract they share is
+ * engine-types.ts).
  */
 export async function createEngines(
   config: RunConfig,

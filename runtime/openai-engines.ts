@@ -2,7 +2,14 @@ import type { Blobs } from '../bus/bus.js';
 import type { RunConfig } from '../config/run-config.js';
 import { OpenAIPolicy } from '../engines/openai/policy.js';
 import type { TrainerEngine } from '../engines/types.js';
-import type { RunEngines } from './engines.js';
+import type { EmbeddedEnginesConfig } from './embedded-engines.js';
+import type { RunEngines } from './engine-types.js';
+
+/**
+ * What the OpenAI engines read of the run configuration: `openai` for the policies, and the embedded
+ * engines' part for the trainer (which includes the torch trainer's).
+ */
+export type OpenAIEnginesConfig = EmbeddedEnginesConfig & Pick<RunConfig, 'openai'>;
 
 /**
  * `engine: openai`: each generator samples from the OpenAI-compatible server at `openai.url`. The
@@ -11,7 +18,7 @@ import type { RunEngines } from './engines.js';
  * exports (`file://` refs) the server reads where they are.
  */
 export async function createOpenAIEngines(
-  config: RunConfig,
+  config: OpenAIEnginesConfig,
   blobs: Blobs,
   log: (line: string) => void,
 ): Promise<RunEngines> {

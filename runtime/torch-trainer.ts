@@ -3,10 +3,13 @@ import { join, resolve } from 'node:path';
 import type { RunConfig } from '../config/run-config.js';
 import { type TorchModelSpec, TorchTrainer } from '../engines/torch/bridge.js';
 import type { PolicyRef, StepMetrics, TrainBatch, TrainerEngine } from '../engines/types.js';
-import { resolveObjective } from '../nft/index.js';
+import { resolveObjective, weightVersionsKept } from '../nft/index.js';
 
-/** Exports kept besides the staleness bound's, as the learner keeps the embedded trainer's weight blobs. */
-const KEEP_EXTRA_VERSIONS = 2;
+/** What the torch trainer reads of the run configuration. */
+export type TorchTrainerConfig = Pick<
+  RunConfig,
+  'torch' | 'model' | 'objective' | 'sampling' | 'oldLogprobs' | 'seed' | 'maxStaleness'
+>;
 
 /**
  * `trainer: torch`: the learner's trainer is the PyTorch trainer (engines/torch/bridge.ts) started
@@ -17,7 +20,7 @@ const KEEP_EXTRA_VERSIONS = 2;
  * `baseWeights`: the embedded base checkpoint, for `torch.model.kind: embedded`.
  */
 export async function createTorchTrainer(
-  config: RunConfig,
+  config: TorchTrainerConfig,
   baseWeights: Uint8Array | undefined,
   log: (line: string) => void,
 ): Promise<TrainerEngine> {
@@ -45,10 +48,13 @@ export async function createTorchTrainer(
     `torch trainer: pid ${trainer.pid}, ${model.kind} model, ${parameters} parameters on ${device}` +
       `${worldSize > 1 ? ` × ${worldSize}` : ''}; exports to ${exportDir}`,
   );
-  return new LearnerTorchTrainer(trainer, exportDir, config.maxStaleness + KEEP_EXTRA_VERSIONS, log);
+  return new LearnerTorchTrainer(trainer, exportDir, weightVersionsKept(config.maxStaleness), log);
 }
 
-async function modelSpec(config: RunConfig, baseWeights: Uint8Array | undefined): Promise<TorchModelSpec> {
+async function modelSpec(
+  config: Pick<RunConfig, 'torch' | 'model'>,
+  baseWeights: Uint8Array | undefined,
+): Promise<TorchModelSpec> {
   const { kind, ...hf } = config.torch.model;
   if (kind === 'hf') return { kind: 'hf', ...hf };
   // The tokenizer's size without loading TensorFlow.js's engines here.
