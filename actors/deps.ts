@@ -1,11 +1,19 @@
 import type { RunBus } from '../bus/run-bus.js';
-import type { RunConfig } from '../config/run-config.js';
 import type { Metrics } from '../telemetry/metrics.js';
 
-/** What every actor is given: its run's bus, the run configuration and the metrics. Nothing else is shared. */
-export interface ActorDeps {
+/** What every actor's queue consumer needs to know of the run configuration. */
+export interface QueueConfig {
+  ackWaitSeconds: number;
+  maxDeliveries: number;
+}
+
+/**
+ * What every actor is given: its run's bus, its slice of the run configuration (config-slices.ts cuts
+ * it) and the metrics. Nothing else is shared.
+ */
+export interface ActorDeps<Config extends QueueConfig = QueueConfig> {
   bus: RunBus;
-  config: RunConfig;
+  config: Config;
   metrics: Metrics;
   /** Human-readable progress and warnings; the CLI decides where they go. */
   log: (line: string) => void;
@@ -16,6 +24,6 @@ export interface ActorDeps {
 /** How long one fetch waits for work before the loop checks for STOP again. */
 export const FETCH_EXPIRES_MS = 1000;
 
-export function consumerOptions(config: RunConfig, durable: string) {
+export function consumerOptions(config: QueueConfig, durable: string) {
   return { durable, ackWaitMs: config.ackWaitSeconds * 1000, maxDeliver: config.maxDeliveries };
 }

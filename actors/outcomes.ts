@@ -6,14 +6,23 @@ import type { ActorDeps } from './deps.js';
  * a repeat (a redelivery processed twice, a restarted actor) a no-op within the dedupe window.
  */
 
-export async function reportDrop(
-  deps: Pick<ActorDeps, 'bus' | 'metrics'>,
-  taskId: string,
-  reason: DropReason,
-  detail?: string,
-): Promise<void> {
+export interface Drop {
+  taskId: string;
+  kind: 'train' | 'eval';
+  reason: DropReason;
+  detail?: string;
+}
+
+export async function reportDrop(deps: Pick<ActorDeps, 'bus' | 'metrics'>, drop: Drop): Promise<void> {
+  const { taskId, kind, reason, detail } = drop;
   deps.metrics.groupsDropped.inc({ reason });
-  const event = { type: 'dropped' as const, taskId, reason, ...(detail === undefined ? {} : { detail }) };
+  const event = {
+    type: 'dropped' as const,
+    taskId,
+    kind,
+    reason,
+    ...(detail === undefined ? {} : { detail }),
+  };
   await deps.bus.publish('outcomes', event, `dropped-${taskId}`);
 }
 

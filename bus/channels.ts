@@ -45,6 +45,31 @@ export const streamWorkers = {
   outcomes: 'coordinator',
 } as const satisfies Record<StreamName, string>;
 
+/**
+ * Who publishes each stream, and who publishes and listens to each topic. Consumers are streamWorkers;
+ * a test reads the actors' code and fails when these tables and the code disagree.
+ */
+export const streamProducers = {
+  tasks: ['coordinator'],
+  rollouts: ['generator'],
+  scored: ['verifier', 'coordinator'],
+  evalScored: ['verifier'],
+  batches: ['buffer'],
+  outcomes: ['generator', 'buffer', 'learner'],
+} as const satisfies Record<StreamName, readonly string[]>;
+
+export const topicPublishers = {
+  policy: ['learner'],
+  runState: ['learner', 'coordinator'],
+  evaluated: ['coordinator'],
+} as const satisfies Record<keyof typeof topics, readonly string[]>;
+
+export const topicListeners = {
+  policy: ['generator', 'coordinator'],
+  runState: ['generator', 'buffer', 'learner', 'coordinator'],
+  evaluated: [],
+} as const satisfies Record<keyof typeof topics, readonly string[]>;
+
 /** The streams in the order a task passes through them (evaluation answers leave at evalScored). */
 export const pipelineOrder: readonly StreamName[] = [
   'tasks',

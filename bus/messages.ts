@@ -102,6 +102,8 @@ export type DropReason = (typeof dropReasons)[number];
 export const dropEventSchema = z.object({
   type: z.literal('dropped'),
   taskId: z.string().min(1),
+  /** A dropped training task settles in the ledger; an evaluation task counts as a wrong answer. */
+  kind: z.enum(['train', 'eval']),
   reason: z.enum(dropReasons),
   detail: z.string().optional(),
 });

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import { openProblemSource } from '../actors/coordinator/problems.js';
 import type { ActorDeps } from '../actors/deps.js';
 import type { Bus } from '../bus/bus.js';
 import { MemoryBus } from '../bus/memory.js';
@@ -9,6 +8,7 @@ import type { RunConfig } from '../config/run-config.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { createEngines } from './engines.js';
+import { openProblemSource } from './problem-source.js';
 import { type RunningWorker, startCoordinator, startWorker, WORKER_ROLES } from './roles.js';
 import { type RunSummary, summariseCoordinator } from './summary.js';
 
@@ -49,7 +49,7 @@ export async function runEmbedded(
     );
   }
   const bus = new RunBus(transport, config.runId);
-  const deps = (name: string): ActorDeps => ({ bus, config, metrics, log, name });
+  const deps = (name: string): ActorDeps<RunConfig> => ({ bus, config, metrics, log, name });
   const source = await openProblemSource(config, log);
   const engines = await makeEngines(config, bus.blobs, log);
   const started = performance.now();

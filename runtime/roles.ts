@@ -1,4 +1,11 @@
 import { createBuffer } from '../actors/buffer/buffer.js';
+import {
+  bufferConfig,
+  coordinatorConfig,
+  generatorConfig,
+  learnerConfig,
+  verifierConfig,
+} from '../actors/config-slices.js';
 import { createCoordinator } from '../actors/coordinator/coordinator.js';
 import type { ProblemSource } from '../actors/coordinator/problems.js';
 import type { ActorDeps } from '../actors/deps.js';
@@ -6,6 +13,7 @@ import { createGenerator } from '../actors/generator/generator.js';
 import { createLearner } from '../actors/learner/learner.js';
 import { startActor } from '../actors/run-machine.js';
 import type { TrainedEvent } from '../bus/messages.js';
+import type { RunConfig } from '../config/run-config.js';
 import { deriveSeed } from '../util/random.js';
 import type { RunEngines } from './engines.js';
 
@@ -37,34 +45,34 @@ export function actorName(role: Role, index: number): string {
 export async function startWorker(
   role: WorkerRole,
   index: number,
-  deps: (name: string) => ActorDeps,
+  deps: (name: string) => ActorDeps<RunConfig>,
   engines: RunEngines,
 ): Promise<RunningWorker> {
   const name = actorName(role, index);
   const d = deps(name);
+  const { config } = d;
   let machine: Parameters<typeof startActor>[0];
   let dispose = () => {};
   if (role === 'learner') {
-    const learner = await createLearner({ ...d, trainer: await engines.trainer() });
+    const learner = await createLearner({
+      ...d,
+      config: learnerConfig(config),
+      trainer: await engines.trainer(),
+    });
     machine = learner.machine;
-    dispose = learner.dispose;
   } else if (role === 'buffer') {
-    const buffer = await createBuffer(d);
-    machine = buffer.machine;
-    dispose = buffer.dispose;
+    machine = (await createBuffer({ ...d, config: bufferConfig(config) })).machine;
   } else if (role === 'verifier') {
     // Loaded here: the math libraries take a second to load, and only verifiers need them.
     const { createVerifier } = await import('../actors/verifier/verifier.js');
-    machine = await createVerifier(d);
+    machine = await createVerifier({ ...d, config: verifierConfig(config) });
   } else {
-    const policy = await engines.policy(deriveSeed(d.config.seed, name));
-    const generator = await createGenerator({ ...d, policy });
-    machine = generator.machine;
+    const policy = await engines.policy(deriveSeed(config.seed, name));
+    machine = (await createGenerator({ ...d, config: generatorConfig(config), policy })).machine;
     // Each generator counts itself, so the sum over processes (or pods) is the number of rollout workers.
     d.metrics.rolloutWorkers.inc();
     dispose = () => {
       d.metrics.rolloutWorkers.dec();
-      generator.dispose();
       policy.dispose();
     };
   }
@@ -77,11 +85,17 @@ export async function startWorker(
  * `disconnect` stops forwarding bus events to it.
  */
 export async function startCoordinator(
-  deps: ActorDeps,
+  deps: ActorDeps<RunConfig>,
   source: ProblemSource,
   onTrained?: (event: TrainedEvent) => void,
 ) {
-  const coordinator = await createCoordinator({ ...deps, source, ...(onTrained ? { onTrained } : {}) });
+  const config = coordinatorConfig(deps.config);
+  const coordinator = await createCoordinator({
+    ...deps,
+    config,
+    source,
+    ...(onTrained ? { onTrained } : {}),
+  });
   const running = startActor(coordinator.machine, coordinator.input, 'coordinator');
   const disconnect = coordinator.connect(
     (event) => running.actor.send(event),

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { trainIndexOf } from '../bus/task-ids.js';
 import { createRng, deriveSeed, type Rng } from './random.js';
 
 /**
@@ -76,8 +77,8 @@ export function faultPoint(point: string, step: number | undefined, log: (line: 
 /** True for a training task the fault plan tells generators never to finish. */
 export function isStuckTask(taskId: string): boolean {
   const stuck = current()?.stuckTasks;
-  const m = /^t(\d+)$/.exec(taskId);
-  return stuck !== undefined && m !== null && Number(m[1]) % stuck.every === stuck.offset;
+  const index = trainIndexOf(taskId);
+  return stuck !== undefined && index !== undefined && index % stuck.every === stuck.offset;
 }
 
 /** Claims the point's marker file: true for the one process that creates it. */

@@ -1,4 +1,5 @@
 import type { DropReason } from '../../bus/messages.js';
+import { trainIndexOf, trainTaskId } from '../../bus/task-ids.js';
 
 /** What a ledger persists: outcome codes by task index (tasks are named `t<index>`, dispatched in order). */
 export interface LedgerSnapshot {
@@ -12,17 +13,30 @@ export interface LedgerSnapshot {
   unknown: number;
 }
 
-const CODES: Record<'trained' | DropReason, string> = {
+type TaskOutcome = 'trained' | DropReason;
+
+const UNSETTLED = '.';
+const CODES: Record<TaskOutcome, string> = {
   trained: 'T',
   filtered: 'f',
   stale: 's',
   failed: 'x',
   surplus: 'p',
 };
-const OUTCOME_OF = new Map(Object.entries(CODES).map(([o, c]) => [c, o as 'trained' | DropReason]));
+const OUTCOME_OF = new Map(Object.entries(CODES).map(([o, c]) => [c, o as TaskOutcome]));
+/** Codes are kept in chunks so that settling a task copies one chunk, not the run's whole history. */
+const CHUNK = 1024;
 
-export function trainTaskId(index: number): string {
-  return `t${index}`;
+interface Counters {
+  dispatched: number;
+  settled: number;
+  dropped: number;
+  /** Tasks first counted dropped, then trained: the trained outcome stands. */
+  revised: number;
+  /** Tasks reported trained twice: must stay 0 whatever the bus redelivers. */
+  trainedTwice: number;
+  /** Outcomes of tasks this coordinator never dispatched (e.g. from before a restart). */
+  unknown: number;
 }
 
 /**
@@ -31,116 +45,158 @@ export function trainTaskId(index: number): string {
  * reported more than once: the same drop again, or a copy of its group dropped while another copy
  * trained. The learner decides what trains and trains a task at most once, so a trained outcome stands
  * over a drop reported before it (counted as revised); otherwise the first outcome stands.
+ * A ledger is a value: `dispatch` and `settle` return a new one and leave this one as it was.
  */
 export class TaskLedger {
-  private readonly dispatched = new Set<string>();
-  private readonly outcomes = new Map<string, 'trained' | DropReason>();
-  /** Tasks first counted dropped, then trained: the trained outcome stands. */
-  revised = 0;
-  /** Tasks reported trained twice: must stay 0 whatever the bus redelivers. */
-  trainedTwice = 0;
-  /** Drop events for tasks this coordinator never dispatched (e.g. from before a restart). */
-  unknown = 0;
+  private constructor(
+    private readonly chunks: readonly string[],
+    private readonly n: Counters,
+  ) {}
 
-  dispatch(taskId: string): void {
-    this.dispatched.add(taskId);
+  static empty(): TaskLedger {
+    return new TaskLedger([], {
+      dispatched: 0,
+      settled: 0,
+      dropped: 0,
+      revised: 0,
+      trainedTwice: 0,
+      unknown: 0,
+    });
   }
 
-  /** Records an outcome; returns whether it changed what the ledger says of the task. */
-  settle(taskId: string, outcome: 'trained' | DropReason): boolean {
-    if (!this.dispatched.has(taskId)) {
-      this.unknown++;
-      return false;
-    }
-    const previous = this.outcomes.get(taskId);
+  /** Records the next training task as dispatched; tasks go out in index order. */
+  dispatch(taskId: string): TaskLedger {
+    const index = trainIndexOf(taskId);
+    if (index !== this.n.dispatched)
+      throw new Error(
+        `ledger: expected ${trainTaskId(this.n.dispatched)} to be dispatched next, got ${taskId}`,
+      );
+    const chunks = [...this.chunks];
+    const last =
+      chunks.length > 0 && (chunks.at(-1) as string).length < CHUNK ? (chunks.pop() as string) : '';
+    chunks.push(last + UNSETTLED);
+    return new TaskLedger(chunks, { ...this.n, dispatched: index + 1 });
+  }
+
+  /** Records an outcome; `changed` says whether it changed what the ledger says of the task. */
+  settle(taskId: string, outcome: TaskOutcome): { ledger: TaskLedger; changed: boolean } {
+    const index = trainIndexOf(taskId);
+    if (index === undefined || index >= this.n.dispatched)
+      return {
+        ledger: new TaskLedger(this.chunks, { ...this.n, unknown: this.n.unknown + 1 }),
+        changed: false,
+      };
+    const previous = this.outcomeAt(index);
     if (previous === undefined) {
-      this.outcomes.set(taskId, outcome);
-      return true;
+      const dropped = this.n.dropped + (outcome === 'trained' ? 0 : 1);
+      const counters = { ...this.n, settled: this.n.settled + 1, dropped };
+      return { ledger: this.withCode(index, CODES[outcome], counters), changed: true };
     }
-    if (outcome !== 'trained') return false;
+    if (outcome !== 'trained') return { ledger: this, changed: false };
     // Steps are counted once each, so a task in two counted steps was trained twice.
-    if (previous === 'trained') {
-      this.trainedTwice++;
-      return false;
-    }
-    this.outcomes.set(taskId, 'trained');
-    this.revised++;
-    return true;
+    if (previous === 'trained')
+      return {
+        ledger: new TaskLedger(this.chunks, { ...this.n, trainedTwice: this.n.trainedTwice + 1 }),
+        changed: false,
+      };
+    const counters = { ...this.n, dropped: this.n.dropped - 1, revised: this.n.revised + 1 };
+    return { ledger: this.withCode(index, CODES.trained, counters), changed: true };
   }
 
   isSettled(taskId: string): boolean {
-    return this.outcomes.has(taskId);
+    const index = trainIndexOf(taskId);
+    return index !== undefined && index < this.n.dispatched && this.outcomeAt(index) !== undefined;
   }
 
   /** Training tasks dispatched and not yet settled. */
   unsettledIds(): string[] {
-    return [...this.dispatched].filter((id) => !this.outcomes.has(id));
+    const out: string[] = [];
+    for (const [c, chunk] of this.chunks.entries()) {
+      for (let i = chunk.indexOf(UNSETTLED); i >= 0; i = chunk.indexOf(UNSETTLED, i + 1))
+        out.push(trainTaskId(c * CHUNK + i));
+    }
+    return out;
   }
 
   snapshot(): LedgerSnapshot {
-    const n = this.dispatched.size;
-    const codes: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const id = trainTaskId(i);
-      if (!this.dispatched.has(id))
-        throw new Error(`ledger: tasks must be dispatched in order; ${id} is missing`);
-      const outcome = this.outcomes.get(id);
-      codes.push(outcome === undefined ? '.' : CODES[outcome]);
-    }
     return {
-      dispatched: n,
-      outcomes: codes.join(''),
-      revised: this.revised,
-      trainedTwice: this.trainedTwice,
-      unknown: this.unknown,
+      dispatched: this.n.dispatched,
+      outcomes: this.chunks.join(''),
+      revised: this.n.revised,
+      trainedTwice: this.n.trainedTwice,
+      unknown: this.n.unknown,
     };
   }
 
   static restore(s: LedgerSnapshot): TaskLedger {
-    const ledger = new TaskLedger();
-    for (let i = 0; i < s.dispatched; i++) {
-      const id = trainTaskId(i);
-      ledger.dispatched.add(id);
-      const outcome = OUTCOME_OF.get(s.outcomes[i] ?? '.');
-      if (outcome !== undefined) ledger.outcomes.set(id, outcome);
+    const codes = s.outcomes.slice(0, s.dispatched).padEnd(s.dispatched, UNSETTLED);
+    const chunks: string[] = [];
+    for (let i = 0; i < codes.length; i += CHUNK) chunks.push(codes.slice(i, i + CHUNK));
+    let settled = 0;
+    let dropped = 0;
+    for (const code of codes) {
+      const outcome = OUTCOME_OF.get(code);
+      if (outcome !== undefined) settled++;
+      if (outcome !== undefined && outcome !== 'trained') dropped++;
     }
-    ledger.revised = s.revised ?? s.conflicts ?? 0;
-    ledger.trainedTwice = s.trainedTwice;
-    ledger.unknown = s.unknown;
-    return ledger;
+    return new TaskLedger(chunks, {
+      dispatched: s.dispatched,
+      settled,
+      dropped,
+      revised: s.revised ?? s.conflicts ?? 0,
+      trainedTwice: s.trainedTwice,
+      unknown: s.unknown,
+    });
   }
 
   get dispatchedCount(): number {
-    return this.dispatched.size;
+    return this.n.dispatched;
   }
 
   /** Dropped tasks make room under the admission bound: they will never be trained. */
   get droppedCount(): number {
-    let n = 0;
-    for (const o of this.outcomes.values()) if (o !== 'trained') n++;
-    return n;
+    return this.n.dropped;
   }
 
   get unsettled(): number {
-    return this.dispatched.size - this.outcomes.size;
+    return this.n.dispatched - this.n.settled;
+  }
+
+  get unknown(): number {
+    return this.n.unknown;
   }
 
   counts() {
     const dropped: Record<DropReason, number> = { filtered: 0, stale: 0, failed: 0, surplus: 0 };
     let trained = 0;
-    for (const o of this.outcomes.values()) {
-      if (o === 'trained') trained++;
-      else dropped[o]++;
-    }
-    const groupsDropped = Object.values(dropped).reduce((a, b) => a + b, 0);
+    for (const chunk of this.chunks)
+      for (const code of chunk) {
+        const o = OUTCOME_OF.get(code);
+        if (o === 'trained') trained++;
+        else if (o !== undefined) dropped[o]++;
+      }
     return {
-      tasksDispatched: this.dispatched.size,
+      tasksDispatched: this.n.dispatched,
       groupsTrained: trained,
-      groupsDropped,
+      groupsDropped: this.n.dropped,
       droppedByReason: dropped,
       lost: this.unsettled,
-      revised: this.revised,
-      duplicatesTrained: this.trainedTwice,
+      revised: this.n.revised,
+      duplicatesTrained: this.n.trainedTwice,
     };
+  }
+
+  private outcomeAt(index: number): TaskOutcome | undefined {
+    const code = this.chunks[Math.floor(index / CHUNK)]?.[index % CHUNK];
+    return code === undefined ? undefined : OUTCOME_OF.get(code);
+  }
+
+  private withCode(index: number, code: string, counters: Counters): TaskLedger {
+    const c = Math.floor(index / CHUNK);
+    const i = index % CHUNK;
+    const chunk = this.chunks[c] as string;
+    const chunks = [...this.chunks];
+    chunks[c] = chunk.slice(0, i) + code + chunk.slice(i + 1);
+    return new TaskLedger(chunks, counters);
   }
 }

@@ -1,40 +1,37 @@
 import type { EvaluatedEvent, Scored } from '../../bus/messages.js';
+import { evalTaskId } from '../../bus/task-ids.js';
 
-/** The task that puts problem `index` of evaluation round `round` to the policy. */
-export function evalTaskId(round: number, index: number): string {
-  return `e${round}-${index}`;
-}
-
-/** The round an evaluation task belongs to; undefined for a training task. */
-export function evalRoundOf(taskId: string): number | undefined {
-  const m = /^e(\d+)-\d+$/.exec(taskId);
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Collects the greedy answers of one evaluation round until every held-out problem has one. */
+/**
+ * Collects the greedy answers of one evaluation round until every held-out problem has one. A round is a
+ * value: `record` and `fail` return a new round (or this one, when the answer was in already).
+ */
 export class EvalRound {
-  private readonly answered = new Map<string, boolean>();
-  private readonly versions = new Set<number>();
-  private failed = 0;
-
-  constructor(
+  private constructor(
     readonly round: number,
     readonly dataset: string,
     readonly policyVersion: number,
     readonly size: number,
+    private readonly answered: ReadonlyMap<string, boolean>,
+    private readonly versions: readonly number[],
+    private readonly failed: number,
   ) {}
 
-  record(scored: Scored): void {
-    if (this.answered.has(scored.taskId)) return;
-    this.answered.set(scored.taskId, scored.correct);
-    this.versions.add(scored.policyVersion);
+  static start(round: number, dataset: string, policyVersion: number, size: number): EvalRound {
+    return new EvalRound(round, dataset, policyVersion, size, new Map(), [], 0);
+  }
+
+  record(scored: Scored): EvalRound {
+    if (this.answered.has(scored.taskId)) return this;
+    const versions = this.versions.includes(scored.policyVersion)
+      ? this.versions
+      : [...this.versions, scored.policyVersion];
+    return this.with(new Map(this.answered).set(scored.taskId, scored.correct), versions, this.failed);
   }
 
   /** A task that could not be generated counts as a wrong answer, so the round still completes. */
-  fail(taskId: string): void {
-    if (this.answered.has(taskId)) return;
-    this.answered.set(taskId, false);
-    this.failed++;
+  fail(taskId: string): EvalRound {
+    if (this.answered.has(taskId)) return this;
+    return this.with(new Map(this.answered).set(taskId, false), this.versions, this.failed + 1);
   }
 
   /** The round's tasks that have no answer yet. */
@@ -45,6 +42,10 @@ export class EvalRound {
       if (!this.answered.has(id)) out.push(id);
     }
     return out;
+  }
+
+  get answeredCount(): number {
+    return this.answered.size;
   }
 
   get complete(): boolean {
@@ -63,5 +64,13 @@ export class EvalRound {
       size: this.size,
       failed: this.failed,
     };
+  }
+
+  private with(
+    answered: ReadonlyMap<string, boolean>,
+    versions: readonly number[],
+    failed: number,
+  ): EvalRound {
+    return new EvalRound(this.round, this.dataset, this.policyVersion, this.size, answered, versions, failed);
   }
 }

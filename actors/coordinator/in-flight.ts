@@ -13,7 +13,7 @@ export function inFlightOf(ctx: Context): { taskId: string; kind: 'train' | 'eva
 
 export function progressMarkOf(ctx: Context): number {
   let answered = 0;
-  for (const round of ctx.rounds.values()) answered += round.size - round.unanswered().length;
+  for (const round of ctx.rounds.values()) answered += round.answeredCount;
   const counts = ctx.ledger.counts();
   return counts.tasksDispatched + counts.groupsTrained + counts.groupsDropped + ctx.stats.steps + answered;
 }

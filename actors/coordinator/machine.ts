@@ -1,9 +1,17 @@
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type { DropReason, EvaluatedEvent, Scored, Task, TrainedEvent } from '../../bus/messages.js';
-import type { RunConfig } from '../../config/run-config.js';
-import { admits } from '../../nft/index.js';
-import { TaskLedger, trainTaskId } from './accounting.js';
-import { EvalRound, evalRoundOf, evalTaskId } from './eval-rounds.js';
+import { evalRoundOf } from '../../bus/task-ids.js';
+import { TaskLedger } from './accounting.js';
+import type { EvalRound } from './eval-rounds.js';
+import {
+  afterPlan,
+  evalDueAfter,
+  finalEvalDue,
+  type PlanConfig,
+  type PlanState,
+  planTasks,
+  reachedTarget,
+} from './plan.js';
 import { evalSetsOf, type ProblemSource } from './problems.js';
 import { type CoordinatorSnapshot, type ResumableContext, resumeFrom, snapshotOf } from './snapshot.js';
 import { NO_STEPS, withStep } from './training-stats.js';
@@ -12,10 +20,12 @@ import { NO_STEPS, withStep } from './training-stats.js';
  * The coordinator owns the run: it measures the base policy, releases training tasks as fast as
  * staleness admission control allows, evaluates every `eval.everySteps` versions, and when the learner
  * is done it evaluates the final policy and waits until every dispatched task is accounted for.
+ * Its whole state is the context; every transition returns new values, and time comes from the injected
+ * clock and the machine's delays.
  */
 
 export interface CoordinatorInput {
-  config: RunConfig;
+  config: PlanConfig;
   source: ProblemSource;
   /** The policy version published when the coordinator starts. */
   version?: number;
@@ -25,21 +35,15 @@ export interface CoordinatorInput {
   now?: () => number;
 }
 
-export interface Context extends ResumableContext {
-  config: RunConfig;
-  source: ProblemSource;
+export interface Context extends ResumableContext, PlanState {
   now: () => number;
-  /** Training prompts taken from the source so far (the next task's index). */
-  nextIndex: number;
-  rounds: Map<number, EvalRound>;
+  rounds: ReadonlyMap<number, EvalRound>;
   /** Versions at which an evaluation round is due but not yet dispatched. */
-  evalDue: number[];
+  evalDue: readonly number[];
   plan: Task[];
-  exhausted: boolean;
-  drainStartedAt?: number;
 }
 
-type Event =
+export type CoordinatorEvent =
   | { type: 'POLICY'; version: number }
   | { type: 'DROPPED'; taskId: string; reason: DropReason }
   | { type: 'TRAINED'; event: TrainedEvent }
@@ -51,6 +55,7 @@ type Event =
   | { type: 'DEAD_LETTER'; stream: string; beforeStart: boolean }
   | { type: 'RUN_DONE'; reason: string };
 
+/** How long a finished run waits for outcomes still in flight before it closes with them lost. */
 export const DRAIN_TIMEOUT_MS = 60_000;
 
 const publishInput = ({ context }: { context: Context }) => ({
@@ -58,85 +63,44 @@ const publishInput = ({ context }: { context: Context }) => ({
   snapshot: snapshotOf(context),
 });
 
-/** Tasks admission control lets out now, plus any evaluation round that is due. */
-function planTasks(ctx: Context, includeTraining = true): Task[] {
-  const { config } = ctx;
-  const tasks: Task[] = [];
-  const sets = evalSetsOf(ctx.source).length;
-  for (const [k, version] of ctx.evalDue.entries())
-    tasks.push(...evalTasks(ctx, version, ctx.roundsStarted + k * sets));
-  if (!includeTraining || ctx.doneReason !== undefined || ctx.exhausted) return tasks;
-  let index = ctx.nextIndex;
-  // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
-  const dropped = ctx.ledger.droppedCount;
-  while (
-    admits({
-      dispatched: index,
-      dropped,
-      promptsPerStep: config.promptsPerStep,
-      policyVersion: ctx.version,
-      maxStaleness: config.maxStaleness,
-    })
-  ) {
-    const problem = ctx.source.train(index);
-    if (!problem) break;
-    tasks.push({
-      taskId: trainTaskId(index),
-      kind: 'train',
-      problem,
-      n: config.groupSize,
-      minPolicyVersion: ctx.version,
-    });
-    index++;
-  }
-  return tasks;
-}
-
-/** One evaluation round per dataset, numbered from `firstRound` in the order of `evalSetsOf`. */
-function evalTasks(ctx: Context, version: number, firstRound: number): Task[] {
-  return evalSetsOf(ctx.source).flatMap((set, j) =>
-    set.problems.map((problem, i) => ({
-      taskId: evalTaskId(firstRound + j, i),
-      kind: 'eval' as const,
-      problem,
-      n: 1,
-      minPolicyVersion: version,
-      evalRound: firstRound + j,
-      dataset: set.name,
-    })),
-  );
-}
-
-/** Records an answer (or a failure) in its round; returns the round's result if this completed it. */
-function recordInRound(
-  ctx: Context,
-  roundNo: number,
-  record: (r: EvalRound) => void,
-): EvaluatedEvent | undefined {
-  const round = ctx.rounds.get(roundNo);
-  if (!round || round.complete) return undefined;
-  record(round);
-  return round.complete ? round.result() : undefined;
-}
-
-function reachedTarget(ctx: Context, result: EvaluatedEvent): boolean {
-  const target = ctx.config.eval.targetAccuracy;
-  // The target is read on the first dataset evaluated (the held-out split, when there is one).
-  const primary = evalSetsOf(ctx.source)[0]?.name;
-  return (
-    target < 1 &&
-    result.round > 0 &&
-    result.dataset === primary &&
-    result.accuracy >= target &&
-    ctx.doneReason === undefined
-  );
+function initialContext(input: CoordinatorInput): Context {
+  const now = input.now ?? Date.now;
+  const resumed: ResumableContext = input.resume
+    ? resumeFrom(input.resume)
+    : {
+        version: 0,
+        nextIndex: 0,
+        planFrom: 0,
+        ledger: TaskLedger.empty(),
+        stepsCounted: new Set(),
+        stats: NO_STEPS,
+        evals: [],
+        evalsAtMs: [],
+        roundsStarted: 0,
+        evalDue: evalSetsOf(input.source).length > 0 ? [input.version ?? 0] : [],
+        rounds: new Map(),
+        expired: {},
+        deadLetters: {},
+        closed: false,
+        startedAtMs: now(),
+      };
+  return {
+    ...resumed,
+    version: Math.max(resumed.version, input.version ?? 0),
+    rounds: new Map(),
+    config: input.config,
+    source: input.source,
+    now,
+    plan: [],
+    exhausted: input.source.train(resumed.nextIndex) === undefined,
+  };
 }
 
 export const coordinatorMachine = setup({
   types: {
     input: {} as CoordinatorInput,
     context: {} as Context,
-    events: {} as Event,
+    events: {} as CoordinatorEvent,
   },
   actors: {
     /** Persists the snapshot (which already counts the tasks as dispatched), then publishes the tasks. */
@@ -154,26 +118,11 @@ export const coordinatorMachine = setup({
      */
     takePlan: assign(({ context }, params: { training: boolean }) => {
       const plan = planTasks(context, params.training);
-      let nextIndex = context.nextIndex;
-      for (const task of plan) {
-        if (task.kind === 'train') {
-          context.ledger.dispatch(task.taskId);
-          nextIndex++;
-        }
-      }
-      const rounds = new Map(context.rounds);
-      let roundsStarted = context.roundsStarted;
-      for (const version of context.evalDue) {
-        for (const set of evalSetsOf(context.source)) {
-          const round = roundsStarted++;
-          rounds.set(round, new EvalRound(round, set.name, version, set.problems.length));
-        }
-      }
-      const exhausted = context.source.train(nextIndex) === undefined;
-      return { planFrom: context.nextIndex, nextIndex, rounds, roundsStarted, evalDue: [], plan, exhausted };
+      return { ...afterPlan(context, plan), plan };
     }),
     clearPlan: assign({ plan: [] }),
   },
+  delays: { drainTimeout: DRAIN_TIMEOUT_MS },
   guards: {
     hasPlan: ({ context }) => planTasks(context).length > 0,
     closedBefore: ({ context }) => context.closed,
@@ -183,77 +132,47 @@ export const coordinatorMachine = setup({
     evalsComplete: ({ context }) =>
       context.evalDue.length === 0 && [...context.rounds.values()].every((r) => r.complete),
     allSettled: ({ context }) => context.ledger.unsettled === 0,
-    drainTimedOut: ({ context }) =>
-      context.drainStartedAt !== undefined && Date.now() - context.drainStartedAt > DRAIN_TIMEOUT_MS,
+    exhaustedAndSettled: ({ context }) => context.exhausted && context.ledger.unsettled === 0,
   },
 }).createMachine({
   id: 'coordinator',
-  context: ({ input }) => {
-    const now = input.now ?? Date.now;
-    const resumed: ResumableContext = input.resume
-      ? resumeFrom(input.resume)
-      : {
-          version: 0,
-          nextIndex: 0,
-          planFrom: 0,
-          ledger: new TaskLedger(),
-          stepsCounted: new Set(),
-          stats: NO_STEPS,
-          evals: [],
-          evalsAtMs: [],
-          roundsStarted: 0,
-          evalDue: evalSetsOf(input.source).length > 0 ? [input.version ?? 0] : [],
-          rounds: new Map(),
-          expired: {},
-          deadLetters: {},
-          closed: false,
-          startedAtMs: now(),
-        };
-    return {
-      ...resumed,
-      version: Math.max(resumed.version, input.version ?? 0),
-      rounds: new Map(),
-      config: input.config,
-      source: input.source,
-      now,
-      plan: [],
-      exhausted: input.source.train(resumed.nextIndex) === undefined,
-    };
-  },
+  context: ({ input }) => initialContext(input),
   on: {
     POLICY: {
-      actions: assign(({ context, event }) => {
-        if (event.version <= context.version) return {};
-        const every = context.config.eval.everySteps;
-        const due = every > 0 && event.version % every === 0 && evalSetsOf(context.source).length > 0;
-        return {
-          version: event.version,
-          evalDue: due ? [...context.evalDue, event.version] : context.evalDue,
-        };
-      }),
+      actions: assign(({ context, event }) =>
+        event.version <= context.version
+          ? {}
+          : { version: event.version, evalDue: evalDueAfter(context, event.version) },
+      ),
     },
     DROPPED: {
-      actions: ({ context, event }) => context.ledger.settle(event.taskId, event.reason),
+      actions: assign(({ context, event }) => ({
+        ledger: context.ledger.settle(event.taskId, event.reason).ledger,
+      })),
     },
     TRAINED: {
-      actions: [
-        assign(({ context, event }) => {
-          const e = event.event;
-          // A step reported again (the learner resumed after announcing it) is counted once.
-          if (context.stepsCounted.has(e.step)) return {};
-          context.stepsCounted.add(e.step);
-          for (const taskId of e.taskIds) context.ledger.settle(taskId, 'trained');
-          return { stats: withStep(context.stats, e) };
-        }),
-      ],
+      actions: assign(({ context, event }) => {
+        const e = event.event;
+        // A step reported again (the learner resumed after announcing it) is counted once.
+        if (context.stepsCounted.has(e.step)) return {};
+        let ledger = context.ledger;
+        for (const taskId of e.taskIds) ledger = ledger.settle(taskId, 'trained').ledger;
+        return {
+          ledger,
+          stepsCounted: new Set(context.stepsCounted).add(e.step),
+          stats: withStep(context.stats, e),
+        };
+      }),
     },
     EXPIRED: {
       actions: enqueueActions(({ context, event, enqueue }) => {
         const round = evalRoundOf(event.taskId);
-        const counted =
-          round === undefined
-            ? context.ledger.settle(event.taskId, 'failed')
-            : context.rounds.get(round)?.unanswered().includes(event.taskId) === true;
+        let counted: boolean;
+        if (round === undefined) {
+          const settled = context.ledger.settle(event.taskId, 'failed');
+          enqueue.assign({ ledger: settled.ledger });
+          counted = settled.changed;
+        } else counted = context.rounds.get(round)?.unanswered().includes(event.taskId) === true;
         if (!counted) return;
         enqueue.assign({
           expired: { ...context.expired, [event.cause]: (context.expired[event.cause] ?? 0) + 1 },
@@ -272,11 +191,12 @@ export const coordinatorMachine = setup({
     },
     EVAL_ANSWER: {
       actions: enqueueActions(({ context, event, enqueue }) => {
-        const { scored, taskId } = event;
-        const result = recordInRound(context, event.round, (r) =>
-          scored ? r.record(scored) : r.fail(taskId),
-        );
-        if (!result) return;
+        const round = context.rounds.get(event.round);
+        if (!round || round.complete) return;
+        const answered = event.scored ? round.record(event.scored) : round.fail(event.taskId);
+        enqueue.assign({ rounds: new Map(context.rounds).set(event.round, answered) });
+        if (!answered.complete) return;
+        const result = answered.result();
         enqueue.assign({
           evals: [...context.evals, result],
           evalsAtMs: [...context.evalsAtMs, context.now() - context.startedAtMs],
@@ -337,7 +257,7 @@ export const coordinatorMachine = setup({
             { guard: 'finished', target: 'deciding' },
             { guard: 'hasPlan', target: 'deciding' },
             {
-              guard: ({ context }) => context.exhausted && context.ledger.unsettled === 0,
+              guard: 'exhaustedAndSettled',
               actions: assign({ doneReason: 'dataset exhausted' }),
               target: 'deciding',
             },
@@ -348,14 +268,7 @@ export const coordinatorMachine = setup({
     finishing: {
       entry: [
         { type: 'announceDone', params: ({ context }) => context.doneReason ?? 'done' },
-        assign(({ context }) => {
-          const evaluated =
-            context.evalDue.includes(context.version) ||
-            [...context.rounds.values()].some((r) => r.policyVersion === context.version) ||
-            context.evals.some((e) => e.policyVersion === context.version);
-          const needFinal = evalSetsOf(context.source).length > 0 && !evaluated;
-          return { evalDue: needFinal ? [...context.evalDue, context.version] : context.evalDue };
-        }),
+        assign(({ context }) => ({ evalDue: finalEvalDue(context, context.evals) })),
       ],
       initial: 'deciding',
       states: {
@@ -371,18 +284,11 @@ export const coordinatorMachine = setup({
           },
         },
         evaluating: {
-          always: {
-            guard: 'evalsComplete',
-            target: 'draining',
-            actions: assign({ drainStartedAt: () => Date.now() }),
-          },
+          always: { guard: 'evalsComplete', target: 'draining' },
         },
         draining: {
-          always: [
-            { guard: 'allSettled', target: '#coordinator.done' },
-            { guard: 'drainTimedOut', target: '#coordinator.done' },
-          ],
-          after: { 250: { target: 'draining', reenter: true } },
+          always: { guard: 'allSettled', target: '#coordinator.done' },
+          after: { drainTimeout: { target: '#coordinator.done' } },
         },
       },
     },

@@ -36,13 +36,13 @@ export interface ResumableContext {
   nextIndex: number;
   planFrom: number;
   ledger: TaskLedger;
-  stepsCounted: Set<number>;
+  stepsCounted: ReadonlySet<number>;
   stats: TrainingStats;
   evals: EvaluatedEvent[];
   evalsAtMs: number[];
   roundsStarted: number;
-  evalDue: number[];
-  rounds: Map<number, { complete: boolean; policyVersion: number }>;
+  evalDue: readonly number[];
+  rounds: ReadonlyMap<number, { complete: boolean; policyVersion: number }>;
   expired: Record<string, number>;
   deadLetters: Record<string, number>;
   doneReason?: string;

@@ -1,11 +1,11 @@
+import { trainIndexOf } from '../../bus/task-ids.js';
+
 /**
  * The tasks the learner has settled, for the whole run: it trains a task at most once however often the
  * bus delivers it, and its checkpoint carries the set. Training tasks are named `t<index>` and dispatched
  * in order, so they are kept as a bitmap by index (a run of 100,000 tasks is 12.5 kB); any other id is
  * kept as it is.
  */
-
-const INDEXED = /^t(\d+)$/;
 
 export interface EncodedTaskSet {
   /** Base64 bitmap: bit i set when task `t<i>` is in the set. */
@@ -71,9 +71,6 @@ export class TaskSet {
 }
 
 function indexOf(taskId: string): number | undefined {
-  const m = INDEXED.exec(taskId);
-  if (!m) return undefined;
-  const i = Number(m[1]);
-  // Leading zeros would make two ids share a bit; such ids are kept as they are.
-  return Number.isSafeInteger(i) && String(i) === m[1] && i < 2 ** 31 ? i : undefined;
+  const i = trainIndexOf(taskId);
+  return i !== undefined && i < 2 ** 31 ? i : undefined;
 }

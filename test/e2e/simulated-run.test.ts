@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openProblemSource } from '../../actors/coordinator/problems.js';
 import type { Bus } from '../../bus/bus.js';
 import { NatsBus } from '../../bus/nats.js';
 import { parseRunConfig } from '../../config/run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
 import { createEngines } from '../../runtime/engines.js';
+import { openProblemSource } from '../../runtime/problem-source.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, startNatsServer } from '../support/nats-server.js';
 import { noNatsHere } from '../support/nats-suite.js';

@@ -136,7 +136,6 @@ describe.each(useTransports())('coordinator under faults ($name)', (transport) =
     const running = startActor(buffer.machine, { name: 'buffer' }, 'buffer');
     cleanups.push(() => {
       running.actor.send({ type: 'STOP' });
-      buffer.dispose();
     });
     const coord = await coordinator(await connect('coordinator'), 1);
     const generator = await generatorQueue();

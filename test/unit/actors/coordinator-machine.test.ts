@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, fromPromise, waitFor } from 'xstate';
-import { coordinatorMachine } from '../../../actors/coordinator/machine.js';
+import { createActor, fromPromise, SimulatedClock, waitFor } from 'xstate';
+import { coordinatorMachine, DRAIN_TIMEOUT_MS } from '../../../actors/coordinator/machine.js';
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
@@ -24,6 +24,7 @@ function harness(opts: {
   publishGate?: Promise<void>;
   resume?: CoordinatorSnapshot;
   version?: number;
+  clock?: SimulatedClock;
 }) {
   const source: ProblemSource = {
     train: (i) => (opts.trainSize !== undefined && i >= opts.trainSize ? undefined : problem(i)),
@@ -58,7 +59,7 @@ function harness(opts: {
     ...(opts.resume ? { resume: opts.resume } : {}),
     ...(opts.version !== undefined ? { version: opts.version } : {}),
   };
-  const actor = createActor(machine, { input }).start();
+  const actor = createActor(machine, { input, ...(opts.clock ? { clock: opts.clock } : {}) }).start();
   const train = () => published.filter((t) => t.kind === 'train');
   const answerEval = async (round: number, correct: boolean[]) => {
     for (const event of evalAnswers(published, round, correct)) actor.send(event);
@@ -251,6 +252,36 @@ describe('coordinator resume', () => {
     await settle();
     expect(second.actor.getSnapshot().context.stats.steps).toBe(2);
     expect(second.actor.getSnapshot().context.ledger.counts().duplicatesTrained).toBe(0);
+  });
+
+  it('changes nothing in place: an event gives a new context and leaves the one before as it was', async () => {
+    const h = harness({ maxStaleness: 0, promptsPerStep: 2 });
+    await settle();
+    await h.answerEval(0, [true, true]);
+    const before = h.actor.getSnapshot().context;
+    const countsBefore = before.ledger.counts();
+    h.actor.send({ type: 'DROPPED', taskId: 't0', reason: 'filtered' });
+    const after = h.actor.getSnapshot().context;
+    expect(after.ledger.counts().groupsDropped).toBe(1);
+    expect(before.ledger.counts()).toEqual(countsBefore);
+    expect(before.ledger.isSettled('t0')).toBe(false);
+  });
+
+  it('closes a finished run after the drain timeout of the machine clock, counting what never came back as lost', async () => {
+    const clock = new SimulatedClock();
+    const h = harness({ maxStaleness: 0, promptsPerStep: 2, clock });
+    await settle();
+    await h.answerEval(0, [true, true]);
+    expect(h.train().map((t) => t.taskId)).toEqual(['t0', 't1']);
+    h.actor.send({ type: 'RUN_DONE', reason: 'test' });
+    await settle();
+    // The final policy (still version 0) was evaluated by the base round: nothing more to evaluate.
+    expect(h.actor.getSnapshot().value).toEqual({ finishing: 'draining' });
+    clock.increment(DRAIN_TIMEOUT_MS - 1);
+    expect(h.actor.getSnapshot().status).toBe('active');
+    clock.increment(1);
+    expect(h.actor.getSnapshot().status).toBe('done');
+    expect(h.actor.getSnapshot().context.ledger.counts().lost).toBe(2);
   });
 });
 

@@ -69,7 +69,6 @@ describe('generator actor', () => {
     cleanup = async () => {
       run.actor.send({ type: 'STOP' });
       await run.done;
-      gen.dispose();
       await outcomes.stop();
       await deps.bus.bus.close();
     };

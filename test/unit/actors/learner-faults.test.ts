@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeBatch } from '../../../actors/batch-store.js';
 import { consumerOptions } from '../../../actors/deps.js';
-import { createLearner } from '../../../actors/learner/learner.js';
+import { createLearner, learnerVersion } from '../../../actors/learner/learner.js';
 import { startActor } from '../../../actors/run-machine.js';
 import { RunBus } from '../../../bus/run-bus.js';
 import { parseRunConfig } from '../../../config/run-config.js';
@@ -53,9 +53,8 @@ describe.each(useTransports())('learner under faults ($name)', (transport) => {
     cleanups.push(async () => {
       run.actor.send({ type: 'STOP' });
       await run.done.catch(() => {});
-      learner.dispose();
     });
-    return { learner, trainer };
+    return { run, trainer };
   }
 
   /** Waits until every one of `taskIds` has an outcome, or `ms` passed. */
@@ -83,12 +82,12 @@ describe.each(useTransports())('learner under faults ($name)', (transport) => {
     // Meanwhile the buffer publishes the next batch, which the restarted learner sees first.
     const b1 = await storeBatch(bus, 1, [{ taskId: 'b', correctRate: 0.5, samples: group('b', [0, 1]) }]);
     await bus.publish('batches', b1, 'batch-1');
-    const { learner, trainer } = await startLearner(config);
+    const { run, trainer } = await startLearner(config);
 
     expect(await settled(outcomes, ['a', 'b'], 8000), JSON.stringify(outcomes)).toBe(true);
     expect(outcomes.trained.flatMap((t) => t.taskIds).sort()).toEqual(['a', 'b']);
     expect(trainer.steps).toHaveLength(2);
-    expect(learner.version()).toBe(2);
+    expect(learnerVersion(run.actor.getSnapshot())).toBe(2);
   }, 20_000);
 
   it('goes on training after a batch ran out of deliveries, every crash having held it', async () => {
@@ -103,10 +102,10 @@ describe.each(useTransports())('learner under faults ($name)', (transport) => {
     }
     const b1 = await storeBatch(bus, 1, [{ taskId: 'b', correctRate: 0.5, samples: group('b', [0, 1]) }]);
     await bus.publish('batches', b1, 'batch-1');
-    const { learner } = await startLearner(config);
+    const { run } = await startLearner(config);
 
     expect(await settled(outcomes, ['b'], 8000), JSON.stringify(outcomes)).toBe(true);
     expect(outcomes.trained.flatMap((t) => t.taskIds)).toEqual(['b']);
-    expect(learner.version()).toBe(1);
+    expect(learnerVersion(run.actor.getSnapshot())).toBe(1);
   }, 40_000);
 });

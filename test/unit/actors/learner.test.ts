@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeBatch } from '../../../actors/batch-store.js';
-import { createLearner } from '../../../actors/learner/learner.js';
+import { createLearner, learnerVersion } from '../../../actors/learner/learner.js';
 import { startActor } from '../../../actors/run-machine.js';
 import type { Batch } from '../../../bus/messages.js';
 import type { RunBus } from '../../../bus/run-bus.js';
@@ -33,15 +33,14 @@ describe('learner actor', () => {
     stop = async () => {
       run.actor.send({ type: 'STOP' });
       await run.done;
-      learner.dispose();
       await stopFollowing();
       await deps.bus.bus.close();
     };
-    return { deps, trainer, learner, policy, trained, dropped };
+    return { deps, trainer, run, policy, trained, dropped };
   }
 
   it('publishes version 0 at start, then one version per batch, in the order the batches arrive', async () => {
-    const { deps, trainer, policy, trained, learner } = await start();
+    const { deps, trainer, policy, trained, run } = await start();
     expect(await deps.bus.getState('policy')).toEqual({ version: 0, uri: 'blob:weights/v0' });
     // The buffer's step 1 arrives before its step 0: it is trained at once, as step 0. A batch never
     // waits for another one, which the bus might never deliver.
@@ -51,7 +50,7 @@ describe('learner actor', () => {
     await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
     await tick(400);
     expect(trainer.steps.map((s) => s.step)).toEqual([0, 1]);
-    expect(learner.version()).toBe(2);
+    expect(learnerVersion(run.actor.getSnapshot())).toBe(2);
     expect(policy.map((p) => p.version)).toEqual([1, 2]);
     expect(trained.map((t) => t.taskIds)).toEqual([['b'], ['a']]);
     expect(trainer.steps[0]?.groups[0]?.samples.map((s) => s.reward)).toEqual([1, 0, 0, 1]);
@@ -115,14 +114,12 @@ describe('learner actor', () => {
     await tick(300);
     run1.actor.send({ type: 'STOP' });
     await run1.done;
-    learner1.dispose();
     expect(readdirSync(join(dir, deps.config.runId, 'checkpoints'))).toEqual(['v1']);
     expect(await deps.bus.blobs.get('checkpoints/v1')).toBeUndefined();
     const second = new FakeTrainer();
     const learner2 = await createLearner({ ...deps, trainer: second });
     expect(second.restored).toEqual([1]);
-    expect(learner2.version()).toBe(1);
-    learner2.dispose();
+    expect(learner2.resumedAt).toBe(1);
     await deps.bus.bus.close();
   });
 
@@ -135,21 +132,19 @@ describe('learner actor', () => {
     await deps.bus.publish('batches', await batch(deps.bus, 0, [group('a', [1, 0])]), 'batch-0');
     await deps.bus.publish('batches', await batch(deps.bus, 1, [group('b', [1, 0])]), 'batch-1');
     await tick(300);
-    expect(learner1.version()).toBe(2);
+    expect(learnerVersion(run1.actor.getSnapshot())).toBe(2);
     // The process dies: its actor stops taking work and nothing of it survives but the bus.
     run1.actor.send({ type: 'STOP' });
     await run1.done;
-    learner1.dispose();
 
     const second = new FakeTrainer();
     const learner2 = await createLearner({ ...deps, trainer: second });
     expect(second.restored).toEqual([2]); // the trainer state saved after 2 steps
-    expect(learner2.version()).toBe(2);
+    expect(learner2.resumedAt).toBe(2);
     const run2 = startActor(learner2.machine, { name: 'learner' }, 'learner');
     stop = async () => {
       run2.actor.send({ type: 'STOP' });
       await run2.done;
-      learner2.dispose();
       await stopFollowing();
       await deps.bus.bus.close();
     };
@@ -161,7 +156,7 @@ describe('learner actor', () => {
     );
     await tick(300);
     expect(second.steps.map((s) => s.groups.map((g) => g.taskId))).toEqual([['c']]);
-    expect(learner2.version()).toBe(3);
+    expect(learnerVersion(run2.actor.getSnapshot())).toBe(3);
     expect(await deps.bus.getState('policy')).toEqual({ version: 3, uri: 'blob:weights/v3' });
     // The last step before the crash was announced again; its message id makes that a no-op.
     expect(trained.map((t) => t.step)).toEqual([0, 1, 2]);

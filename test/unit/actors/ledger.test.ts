@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { TaskLedger } from '../../../actors/coordinator/accounting.js';
 
+function dispatched(n: number): TaskLedger {
+  let l = TaskLedger.empty();
+  for (let i = 0; i < n; i++) l = l.dispatch(`t${i}`);
+  return l;
+}
+
 describe('TaskLedger', () => {
   it('accounts each dispatched task once: trained or dropped by reason; the rest is lost', () => {
-    const l = new TaskLedger();
-    for (const id of ['a', 'b', 'c', 'd']) l.dispatch(id);
-    l.settle('a', 'trained');
-    l.settle('b', 'filtered');
-    l.settle('c', 'stale');
+    let l = dispatched(4);
+    l = l.settle('t0', 'trained').ledger;
+    l = l.settle('t1', 'filtered').ledger;
+    l = l.settle('t2', 'stale').ledger;
     expect(l.counts()).toMatchObject({
       tasksDispatched: 4,
       groupsTrained: 1,
@@ -16,22 +21,27 @@ describe('TaskLedger', () => {
       lost: 1,
     });
     expect(l.droppedCount).toBe(2);
+    expect(l.unsettledIds()).toEqual(['t3']);
   });
 
   it('counts a second training of a task; a trained outcome stands over an earlier drop, a drop over nothing', () => {
-    const l = new TaskLedger();
-    for (const id of ['t0', 't1', 't2', 't3']) l.dispatch(id);
-    expect(l.settle('t0', 'trained')).toBe(true);
-    expect(l.settle('t0', 'trained')).toBe(false);
+    let l = dispatched(4);
+    const settle = (id: string, outcome: Parameters<TaskLedger['settle']>[1]) => {
+      const r = l.settle(id, outcome);
+      l = r.ledger;
+      return r.changed;
+    };
+    expect(settle('t0', 'trained')).toBe(true);
+    expect(settle('t0', 'trained')).toBe(false);
     // A copy of t1's group was dropped before another copy trained: t1 was trained.
-    l.settle('t1', 'filtered');
-    expect(l.settle('t1', 'trained')).toBe(true);
+    settle('t1', 'filtered');
+    expect(settle('t1', 'trained')).toBe(true);
     // A drop reported after the task trained, or after another drop, changes nothing.
-    l.settle('t2', 'trained');
-    expect(l.settle('t2', 'stale')).toBe(false);
-    l.settle('t3', 'failed');
-    expect(l.settle('t3', 'filtered')).toBe(false);
-    l.settle('zzz', 'trained');
+    settle('t2', 'trained');
+    expect(settle('t2', 'stale')).toBe(false);
+    settle('t3', 'failed');
+    expect(settle('t3', 'filtered')).toBe(false);
+    settle('zzz', 'trained');
     expect(l.counts()).toMatchObject({
       groupsTrained: 3,
       groupsDropped: 1,
@@ -43,5 +53,25 @@ describe('TaskLedger', () => {
     expect(l.unknown).toBe(1);
     const restored = TaskLedger.restore(l.snapshot());
     expect(restored.counts()).toEqual(l.counts());
+  });
+
+  it('is a value: settling returns a new ledger and leaves the old one as it was', () => {
+    const before = dispatched(3);
+    const after = before.settle('t1', 'trained').ledger;
+    expect(before.isSettled('t1')).toBe(false);
+    expect(after.isSettled('t1')).toBe(true);
+    expect(before.counts().groupsTrained).toBe(0);
+    expect(() => before.dispatch('t7')).toThrow(/t3 to be dispatched next/);
+  });
+
+  it('keeps thousands of tasks across chunks and restores them from a snapshot', () => {
+    let l = dispatched(2500);
+    for (let i = 0; i < 2500; i += 3) l = l.settle(`t${i}`, i % 2 === 0 ? 'trained' : 'stale').ledger;
+    const counts = l.counts();
+    expect(counts.groupsTrained + counts.groupsDropped + counts.lost).toBe(2500);
+    expect(l.unsettledIds()).toHaveLength(counts.lost);
+    expect(l.unsettledIds()[0]).toBe('t1');
+    expect(TaskLedger.restore(l.snapshot()).counts()).toEqual(counts);
+    expect(TaskLedger.restore(l.snapshot()).unsettledIds()).toEqual(l.unsettledIds());
   });
 });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, waitFor } from 'xstate';
-import { createWorkLoop, workLoopActors } from '../../../actors/work-loop.js';
+import { createWorkLoop, STATELESS, workLoopActors } from '../../../actors/work-loop.js';
 
 function loop(batches: number[][], opts: { processDelayMs?: number; failOn?: number } = {}) {
   const processed: number[] = [];
   const handedBack: number[] = [];
   let fetches = 0;
-  const machine = createWorkLoop<number>().provide({
-    actors: workLoopActors<number>({
+  const machine = createWorkLoop<number, null, null, never>(STATELESS).provide({
+    actors: workLoopActors<number, null, null, never>({
       fetch: async () => {
         await new Promise((r) => setTimeout(r, 5));
         return batches[fetches++] ?? [];
@@ -16,6 +16,7 @@ function loop(batches: number[][], opts: { processDelayMs?: number; failOn?: num
         if (work.includes(opts.failOn ?? Number.NaN)) throw new Error(`cannot process ${opts.failOn}`);
         await new Promise((r) => setTimeout(r, opts.processDelayMs ?? 0));
         processed.push(...work);
+        return null;
       },
       handBack: async (work) => void handedBack.push(...work),
     }),
@@ -57,5 +58,77 @@ describe('work loop machine', () => {
     await waitFor(actor, (s) => s.status === 'done');
     expect(actor.getSnapshot().value).toBe('failed');
     expect(actor.getSnapshot().context.error).toMatch(/cannot process 2/);
+  });
+
+  it('threads its state through processing and folds in facts that arrive meanwhile', async () => {
+    // State: the sum of the work processed. Facts: the highest version broadcast.
+    let announce: (version: number) => void = () => {};
+    const seen: { state: number; latest: number }[] = [];
+    const batches = [[1, 2], [3], [], [4]];
+    let fetches = 0;
+    const machine = createWorkLoop<number, number, number, number>({
+      state: 0,
+      facts: -1,
+      observe: (latest, version) => Math.max(latest, version),
+    }).provide({
+      actors: workLoopActors<number, number, number, number>({
+        fetch: async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          return batches[fetches++] ?? [];
+        },
+        process: async (work, state, latest) => {
+          seen.push({ state, latest });
+          // A broadcast while this batch is in hand must survive the batch's result.
+          announce(10 * (seen.length + 1));
+          await new Promise((r) => setTimeout(r, 5));
+          return state + work.reduce((a, b) => a + b, 0);
+        },
+        handBack: async () => {},
+        watch: (emit) => {
+          announce = emit;
+          return () => {
+            announce = () => {};
+          };
+        },
+      }),
+    });
+    const actor = createActor(machine, { input: { name: 'w' } }).start();
+    await waitFor(actor, (s) => s.context.state === 10);
+    expect(seen).toEqual([
+      { state: 0, latest: -1 },
+      { state: 3, latest: 20 },
+      { state: 6, latest: 30 },
+    ]);
+    expect(actor.getSnapshot().context.facts).toBe(40);
+    actor.send({ type: 'STOP' });
+    await waitFor(actor, (s) => s.status === 'done');
+  });
+
+  it('processes with nothing fetched while a duty is due', async () => {
+    const calls: number[][] = [];
+    const machine = createWorkLoop<number, boolean, boolean, never>({
+      state: false,
+      facts: true,
+      observe: (f) => f,
+      hasDuty: (settled, runDone) => runDone && !settled,
+    }).provide({
+      actors: workLoopActors<number, boolean, boolean, never>({
+        fetch: async () => {
+          await new Promise((r) => setTimeout(r, 2));
+          return [];
+        },
+        process: async (work) => {
+          calls.push(work);
+          return true;
+        },
+        handBack: async () => {},
+      }),
+    });
+    const actor = createActor(machine, { input: { name: 'w' } }).start();
+    await waitFor(actor, (s) => s.context.state);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toEqual([[]]);
+    actor.send({ type: 'STOP' });
+    await waitFor(actor, (s) => s.status === 'done');
   });
 });

@@ -14,10 +14,10 @@ const evalAt = (round: number, policyVersion: number, accuracy: number): Evaluat
 });
 
 function summary(targetAccuracy: number) {
-  const ledger = new TaskLedger();
-  for (const id of ['t0', 't1', 't2']) ledger.dispatch(id);
-  ledger.settle('t0', 'trained');
-  ledger.settle('t1', 'filtered');
+  let ledger = TaskLedger.empty();
+  for (const id of ['t0', 't1', 't2']) ledger = ledger.dispatch(id);
+  ledger = ledger.settle('t0', 'trained').ledger;
+  ledger = ledger.settle('t1', 'filtered').ledger;
   return summarise({
     runId: 'r',
     objective: 'nft',
