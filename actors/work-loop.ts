@@ -2,7 +2,8 @@ import { assign, fromCallback, fromPromise, setup } from 'xstate';
 
 /**
  * The shape every queue-driven actor shares: fetch a batch of deliveries, process it, repeat; on STOP,
- * finish the batch in hand (nothing is dropped half-done) and end. The generator, verifier, buffer and
+ * finish the batch in hand (nothing is dropped half-done), settle what processing left running (a
+ * generator's groups still decoding) and end. The generator, verifier, buffer and
  * learner are this machine, each with its own state and facts in the context:
  * - `state` is what processing decides: `process` takes it with the work and returns the next state;
  * - `facts` is what the actor learns from broadcasts (the latest policy, the run's end): the shell's
@@ -49,6 +50,8 @@ function loopSetup<Work, State, Facts, Fact>(def: LoopDefinition<State, Facts, F
       process: fromPromise<State, ProcessInput>(async ({ input }) => input.state),
       /** Returns fetched but unprocessed work to the queue (nak), for another replica to take. */
       handBack: fromPromise<void, { work: Work[] }>(async () => {}),
+      /** Waits for work that processing started and left running (by default there is none). */
+      settle: fromPromise<void>(async () => {}),
       /** The broadcasts this actor listens to, as FACT events, for as long as it runs. */
       watch: fromCallback<LoopEvent<Fact>>(() => () => {}),
     },
@@ -98,7 +101,7 @@ export function createWorkLoop<Work, State, Facts, Fact>(def: LoopDefinition<Sta
           onDone: [
             {
               guard: 'stopRequested',
-              target: 'stopped',
+              target: 'settling',
               actions: assign({ work: [], state: ({ event }) => event.output }),
             },
             {
@@ -117,7 +120,14 @@ export function createWorkLoop<Work, State, Facts, Fact>(def: LoopDefinition<Sta
         invoke: {
           src: 'handBack',
           input: ({ context }) => ({ work: context.work }),
-          onDone: { target: 'stopped', actions: assign({ work: [] }) },
+          onDone: { target: 'settling', actions: assign({ work: [] }) },
+          onError: { target: 'failed', actions: 'recordError' },
+        },
+      },
+      settling: {
+        invoke: {
+          src: 'settle',
+          onDone: { target: 'stopped' },
           onError: { target: 'failed', actions: 'recordError' },
         },
       },
@@ -131,6 +141,8 @@ export interface WorkLoopImpl<Work, State, Facts, Fact> {
   fetch: () => Promise<Work[]>;
   process: (work: Work[], state: State, facts: Facts) => Promise<State>;
   handBack: (work: Work[]) => Promise<void>;
+  /** Waits, on STOP, for work that `process` left running; omitted: there is none. */
+  settle?: () => Promise<void>;
   /** Subscribes to broadcasts, emitting facts; returns the unsubscribe. */
   watch?: (emit: (fact: Fact) => void) => () => void;
 }
@@ -143,6 +155,7 @@ export function workLoopActors<Work, State, Facts, Fact>(impl: WorkLoopImpl<Work
       impl.process(input.work, input.state, input.facts),
     ),
     handBack: fromPromise<void, { work: Work[] }>(({ input }) => impl.handBack(input.work)),
+    settle: fromPromise<void>(async () => impl.settle?.()),
     watch: fromCallback<LoopEvent<Fact>>(({ sendBack }) => {
       const off = impl.watch?.((fact) => sendBack({ type: 'FACT', fact }));
       return () => off?.();

@@ -1,7 +1,8 @@
 /**
  * The asynchronous speedup: the real actors, one process each over NATS JetStream, on the simulated
  * engines, once per staleness bound (maxStaleness 0 = synchronous, on-policy). Reports training
- * throughput in samples per simulated second, the generators' and the learner's idle fractions, the
+ * throughput in samples per simulated second, how busy the generators' decode slots are, the learner's
+ * idle fraction, the
  * staleness of the trained samples (mean, p95, max) and each bound's speedup over maxStaleness 0.
  * Prints one JSON object last. `npm run bench:async -- --help` for the options and the timing model.
  */
@@ -24,7 +25,7 @@ const { values, overrides } = parseScript({
   usage: ['npm run bench:async [-- options]'],
   summary: 'the asynchronous speedup over NATS, on the simulated engines',
   about: `Runs the actor pipeline over NATS with the simulated engines once per staleness bound and reports
-throughput (samples trained per simulated second), idle fractions, staleness, and the speedup of each
+throughput (samples trained per simulated second), decode-slot use and learner idle time, staleness, and the speedup of each
 bound over maxStaleness 0 (synchronous). The last line is one JSON object with "speedup" per bound.`,
   options: {
     staleness: { type: 'list', item: 'integer', min: 0, default: [0, 1, 2, 4, 8], help: 'bounds to run' },
@@ -206,16 +207,30 @@ async function runOnce(url: string, maxStaleness: number) {
   if (!first || !last || last === first) throw new Error(`maxStaleness ${maxStaleness}: too few scrapes`);
   const simSeconds = (last.at - first.at) / msPerSecond;
   const delta = (f: (p: Poll) => number) => f(last) - f(first);
-  const trained = delta((p) => metricValue(p.learner, 'nft_samples_trained_total'));
+  const samplesTrained = (p: Poll) => metricValue(p.learner, 'nft_samples_trained_total');
+  const trained = delta(samplesTrained);
+  // The window above ends with the run: its last step, then the final evaluation and the drain of the
+  // tasks still in flight (the tail). The same rate up to the last step leaves the tail out.
+  const lastStep = polls.find((p) => version(p) >= steps) ?? last;
+  const toLastStep =
+    (samplesTrained(lastStep) - samplesTrained(first)) / ((lastStep.at - first.at) / msPerSecond);
   const stepBusy =
     delta((p) => metricValue(p.learner, 'nft_learner_step_duration_seconds_sum')) * (1000 / msPerSecond);
-  const generatorBusy =
-    delta((p) => p.generators.reduce((s, g) => s + metricValue(g, 'nft_rollout_duration_seconds_sum'), 0)) *
-    (1000 / msPerSecond);
+  // Of the learner's time outside steps, what it spent waiting for a batch (the rest: checkpoint, export, announce).
+  const learnerWaiting =
+    delta((p) => metricValue(p.learner, 'nft_learner_idle_seconds_total')) * (1000 / msPerSecond);
   const steadySteps = delta(version);
   const generatorSum = (p: Poll, name: string, labels: Record<string, string> = {}) =>
     p.generators.reduce((s, g) => s + metricValue(g, name, labels), 0);
-  // How many responses a generator starts at once: a generator in a call takes no new tasks.
+  // Decode-slot time the generated tokens took, over the slots the generators have: how full the
+  // engines were kept (tokens count when their group is published, so a window's edges blur it a little).
+  const slots = timing.concurrentSequences ?? 0;
+  const slotsBusy =
+    slots > 0
+      ? (delta((p) => generatorSum(p, 'nft_rollout_tokens_total')) * timing.secondsPerToken) /
+        (generators * slots * simSeconds)
+      : null;
+  // How many responses a generate call carries: tasks taken together are submitted together.
   const samplesPerCall =
     delta((p) => generatorSum(p, 'nft_rollouts_total', { kind: 'train' })) /
     Math.max(
@@ -227,10 +242,12 @@ async function runOnce(url: string, maxStaleness: number) {
   return {
     maxStaleness,
     samplesPerSimSecond: trained / simSeconds,
+    samplesPerSimSecondToLastStep: toLastStep,
+    tailSimSeconds: (last.at - lastStep.at) / msPerSecond,
     simSecondsPerStep: simSeconds / Math.max(1, steadySteps),
-    // A generate call counts when it ends, so one straddling the window's start can push this below 0.
-    generatorIdle: Math.max(0, 1 - generatorBusy / (generators * simSeconds)),
+    slotsBusy,
     learnerIdle: 1 - stepBusy / simSeconds,
+    learnerWaiting: learnerWaiting / simSeconds,
     samplesPerCall,
     staleness: {
       mean: stalenessCount > 0 ? metricValue(staleness, 'nft_sample_staleness_sum') / stalenessCount : 0,
@@ -247,6 +264,7 @@ async function runOnce(url: string, maxStaleness: number) {
 }
 
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+const percent = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(0)}%`);
 const server = await startNatsServer({ restartable: true });
 try {
   console.error(
@@ -261,7 +279,7 @@ try {
     runs.push(r);
     console.error(
       `maxStaleness ${bound}: ${r.samplesPerSimSecond.toFixed(3)} samples/s (${r.simSecondsPerStep.toFixed(1)} s/step), ` +
-        `generators idle ${(100 * r.generatorIdle).toFixed(0)}% (${r.samplesPerCall.toFixed(0)} samples a call), learner idle ${(100 * r.learnerIdle).toFixed(0)}%, ` +
+        `decode slots busy ${percent(r.slotsBusy)} (${r.samplesPerCall.toFixed(0)} samples a call), learner idle ${(100 * r.learnerIdle).toFixed(0)}% (waiting for batches ${(100 * r.learnerWaiting).toFixed(0)}%), ` +
         `staleness mean ${r.staleness.mean.toFixed(2)} p95 ${r.staleness.p95} max ${r.staleness.max} ` +
         `(${((performance.now() - started) / 1000).toFixed(0)} s)`,
     );
@@ -270,31 +288,43 @@ try {
   const speedup = Object.fromEntries(
     runs.map((r) => [String(r.maxStaleness), base ? round(r.samplesPerSimSecond / base, 2) : null]),
   );
+  const baseToLastStep = runs.find((r) => r.maxStaleness === 0)?.samplesPerSimSecondToLastStep;
+  const speedupToLastStep = Object.fromEntries(
+    runs.map((r) => [
+      String(r.maxStaleness),
+      baseToLastStep ? round(r.samplesPerSimSecondToLastStep / baseToLastStep, 2) : null,
+    ]),
+  );
   const rows = runs.map((r) => ({
     maxStaleness: r.maxStaleness,
     samplesPerSimSecond: round(r.samplesPerSimSecond),
     simSecondsPerStep: round(r.simSecondsPerStep, 1),
     speedup: speedup[String(r.maxStaleness)],
-    generatorIdle: round(r.generatorIdle),
+    speedupToLastStep: speedupToLastStep[String(r.maxStaleness)],
+    tailSimSeconds: round(r.tailSimSeconds, 1),
+    slotsBusy: r.slotsBusy === null ? null : round(r.slotsBusy),
     learnerIdle: round(r.learnerIdle),
+    learnerWaiting: round(r.learnerWaiting),
     samplesPerGenerateCall: round(r.samplesPerCall, 1),
     staleness: { mean: round(r.staleness.mean), p95: r.staleness.p95, max: r.staleness.max },
     withinBound: r.staleness.max <= r.maxStaleness,
     steps: r.steps,
+    groupsDropped: r.groupsDropped,
     lost: r.lost,
     wallSeconds: r.wallSeconds,
   }));
   console.log(
-    '| maxStaleness | samples/s (sim) | s/step | speedup | generators idle | learner idle | staleness mean / p95 / max |',
+    '| maxStaleness | samples/s (sim) | s/step | speedup | decode slots busy | learner idle | staleness mean / p95 / max |',
   );
   console.log('| ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows)
     console.log(
-      `| ${r.maxStaleness} | ${r.samplesPerSimSecond} | ${r.simSecondsPerStep} | ${r.speedup}x | ${(100 * r.generatorIdle).toFixed(0)}% | ${(100 * r.learnerIdle).toFixed(0)}% | ${r.staleness.mean} / ${r.staleness.p95} / ${r.staleness.max} |`,
+      `| ${r.maxStaleness} | ${r.samplesPerSimSecond} | ${r.simSecondsPerStep} | ${r.speedup}x | ${percent(r.slotsBusy)} | ${(100 * r.learnerIdle).toFixed(0)}% | ${r.staleness.mean} / ${r.staleness.p95} / ${r.staleness.max} |`,
     );
   console.log(
     JSON.stringify({
       speedup,
+      speedupToLastStep,
       runs: rows,
       timing: { ...timing },
       steps,

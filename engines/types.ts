@@ -22,6 +22,27 @@ export interface Generation {
   prompt: string;
   promptTokenIds: number[];
   samples: GeneratedSample[];
+  /**
+   * The policy version that sampled it (where a weight load happened while it was decoded, the oldest
+   * one that contributed). An engine that can load weights while other calls run must set it; without
+   * it, the version the engine reported when the call was made is taken.
+   */
+  policyVersion?: number;
+}
+
+/**
+ * What a `generate` call tells while it runs, before it returns (`index`: the prompt's position in the
+ * call). Neither callback may throw.
+ */
+export interface GenerationListener {
+  /** All `n` samples of a prompt are done: called once per prompt, as soon as they are. */
+  onGroup(index: number, generation: Generation): void;
+  /**
+   * One sample of a prompt ended and gave its decode slot back, though its group may still run. Only an
+   * engine that frees slots per sequence calls it (a server's continuous batch); without it a group's
+   * samples hold their slots until the group is done, as far as the caller can tell.
+   */
+  onSample?(index: number): void;
 }
 
 /** Where a policy version's weights live: a key in the bus's blob store, or a URI a server can load. */
@@ -42,10 +63,16 @@ export interface PolicyEngine {
   readonly version: number;
   /**
    * Sequences the engine decodes at once, when it is bounded (an inference server's batch capacity).
-   * A generator then takes only the tasks it can start now, leaving the rest to other workers.
+   * A generator then keeps about that many in flight, taking tasks as sequences finish and leaving the
+   * rest to other workers.
    */
   readonly maxConcurrentSequences?: number;
-  generate(prompts: string[], params: SampleParams): Promise<Generation[]>;
+  /**
+   * Samples `params.n` responses to each prompt. Calls may overlap: a generator keeps submitting while
+   * earlier calls run (continuous batching), and `listener` hears of each prompt as soon as it is done.
+   * An engine that cannot report groups early calls nothing, and its groups count when the call returns.
+   */
+  generate(prompts: string[], params: SampleParams, listener?: GenerationListener): Promise<Generation[]>;
   /** Serves `ref` from now on; an inference server's engine says what the sync took and how it checked. */
   load(ref: PolicyRef): Promise<WeightLoadReport | undefined>;
   dispose(): void;

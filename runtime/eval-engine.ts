@@ -1,7 +1,7 @@
 import { MemoryBus } from '../bus/memory.js';
 import type { RunConfig } from '../config/run-config.js';
 import { CHARACTERS } from '../engines/embedded/tokenizer.js';
-import type { Generation, PolicyEngine, SampleParams } from '../engines/types.js';
+import type { Generation, GenerationListener, PolicyEngine, SampleParams } from '../engines/types.js';
 import { createEngines } from './engines.js';
 
 /**
@@ -69,9 +69,18 @@ class FittedPrompts implements PolicyEngine {
     return this.inner.version;
   }
 
-  async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
-    const generations = await this.inner.generate(prompts.map(this.fit), params);
-    return generations.map((g, i) => ({ ...g, prompt: prompts[i] ?? g.prompt }));
+  async generate(
+    prompts: string[],
+    params: SampleParams,
+    listener?: GenerationListener,
+  ): Promise<Generation[]> {
+    const original = (g: Generation, i: number) => ({ ...g, prompt: prompts[i] ?? g.prompt });
+    const generations = await this.inner.generate(
+      prompts.map(this.fit),
+      params,
+      listener && { ...listener, onGroup: (i, g) => listener.onGroup(i, original(g, i)) },
+    );
+    return generations.map(original);
   }
 
   load: PolicyEngine['load'] = (ref) => this.inner.load(ref);

@@ -15,8 +15,11 @@ const dir = join('docs', 'async');
 interface AsyncRun {
   maxStaleness: number;
   speedup: number;
-  generatorIdle: number;
+  /** Share of the generators' decode-slot time in use (null: unbounded slots). */
+  slotsBusy: number | null;
   learnerIdle: number;
+  /** Share of the time the learner waited for a batch (the rest of its idle time: between steps, the run's tail). */
+  learnerWaiting?: number;
   staleness: { mean: number; p95: number; max: number };
 }
 
@@ -50,10 +53,17 @@ writeFileSync(
   join(dir, 'idle.svg'),
   lineChart(
     [
-      { name: 'generators idle', points: at((r) => r.generatorIdle) },
+      { name: 'decode slots busy', points: at((r) => r.slotsBusy ?? 0) },
       { name: 'learner idle', points: at((r) => r.learnerIdle) },
+      { name: 'learner waiting for a batch', points: at((r) => r.learnerWaiting ?? r.learnerIdle) },
     ],
-    { title: 'Idle fractions', xLabel: 'maxStaleness', yLabel: 'fraction of wall time', yMin: 0, yMax: 1 },
+    {
+      title: 'Decode-slot use and learner idle time',
+      xLabel: 'maxStaleness',
+      yLabel: 'fraction of simulated time',
+      yMin: 0,
+      yMax: 1,
+    },
   ),
 );
 

@@ -5,7 +5,8 @@ import type { GeneratorConfig } from '../config-slices.js';
 
 /**
  * The rollout worker's decisions, without I/O: what it knows from broadcasts (the newest policy, whether
- * the run is over), which fetched tasks to work on, which policy to load first, how to sample, what a
+ * the run is over), how many tasks to take given the engine's free decode slots, which fetched tasks to
+ * work on, which policy to load first, how to sample, which version a group is labelled with, what a
  * sample becomes as a message, and what becomes of tasks whose generation failed.
  */
 
@@ -25,8 +26,13 @@ export interface GeneratorState {
   loaded?: number;
 }
 
+/** The learner is done (or the run is over): training tasks can no longer be trained. */
+export function runOver(phase: string): boolean {
+  return phase !== 'running';
+}
+
 export function observe(facts: GeneratorFacts, fact: GeneratorFact): GeneratorFacts {
-  if (fact.type === 'runState') return fact.phase === 'running' ? facts : { ...facts, runDone: true };
+  if (fact.type === 'runState') return runOver(fact.phase) ? { ...facts, runDone: true } : facts;
   if (facts.latest && fact.event.version <= facts.latest.version) return facts;
   return { ...facts, latest: fact.event };
 }
@@ -48,6 +54,64 @@ export function triage<T extends { data: Task }>(
   const rest = fetched.filter((t) => !stuck.includes(t));
   const surplus = facts.runDone ? rest.filter((t) => t.data.kind === 'train') : [];
   return { stuck, surplus, work: rest.filter((t) => !surplus.includes(t)) };
+}
+
+/**
+ * Once the run is done, the training tasks still decoding are surplus too: settled at once instead of
+ * awaited (their groups could only be dropped on arrival), so the run's drain need not wait for them.
+ */
+export function surplusInFlight<T extends { data: Task }>(inFlight: readonly T[]): T[] {
+  return inFlight.filter((t) => t.data.kind === 'train');
+}
+
+/** What the worker has submitted to its engine and not yet seen finish. */
+export interface Occupancy {
+  /** Sequences (samples) submitted and not yet done. */
+  sequences: number;
+  /** Tasks submitted whose groups are not yet done. */
+  tasks: number;
+}
+
+export interface FetchLimits {
+  /** The engine's decode slots (`maxConcurrentSequences`); undefined: unbounded. */
+  capacity?: number;
+  /** Samples per training task. */
+  groupSize: number;
+  /** Tasks in flight at most with an unbounded engine. */
+  maxTasks: number;
+}
+
+/**
+ * Tasks to fetch now: as many whole groups as fit the free decode slots (continuous batching: the
+ * engine stays full, and a task is only taken when it can start), or up to `maxTasks` in flight with
+ * an unbounded engine. An idle worker always takes one, even a group larger than the engine. 0: wait
+ * for sequences to finish.
+ */
+export function tasksToFetch(limits: FetchLimits, inFlight: Occupancy): number {
+  const { capacity, groupSize, maxTasks } = limits;
+  const fits =
+    capacity && capacity > 0
+      ? Math.floor((capacity - inFlight.sequences) / Math.max(1, groupSize))
+      : maxTasks - inFlight.tasks;
+  return Math.max(inFlight.tasks === 0 ? 1 : 0, fits);
+}
+
+/** Sequences a call for `tasks` puts in the engine: n samples per task. */
+export function sequencesOf(params: SampleParams, tasks: readonly unknown[]): number {
+  return params.n * tasks.length;
+}
+
+/**
+ * The version a group's rollouts are labelled with: the one the engine says sampled it, else the one
+ * it served when the call was made (calls overlap, so the engine's version afterwards may be newer).
+ */
+export function labelVersion(generation: Generation, submittedAt: number): number {
+  return generation.policyVersion ?? submittedAt;
+}
+
+/** A group sampled below its task's minimum version must not be published (it would break the bound). */
+export function belowMinimum(task: Task, version: number): boolean {
+  return version < task.minPolicyVersion;
 }
 
 /** The policy to load before `work` can be generated, if the engine is behind the newest one. */

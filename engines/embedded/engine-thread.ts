@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BlobStore } from '../types.js';
+import type { BlobStore, Generation, GenerationListener } from '../types.js';
 import { EmbeddedPolicy, type EmbeddedPolicyOptions } from './policy.js';
 import { EmbeddedTrainer, type EmbeddedTrainerOptions } from './trainer.js';
 
@@ -19,10 +19,15 @@ export type ToThread =
   | { blob: number; ok: true; bytes?: Uint8Array }
   | { blob: number; ok: false; error: string };
 
-/** Thread → parent: a method's outcome (call 0: the engine is ready), or a blob request. */
+/**
+ * Thread → parent: a method's outcome (call 0: the engine is ready), what a running `generate` call
+ * tells its listener (a group done, a sample done), or a blob request.
+ */
 export type FromThread =
   | { call: number; ok: true; result?: unknown }
   | { call: number; ok: false; error: string }
+  | { call: number; group: number; generation: Generation }
+  | { call: number; sample: number }
   | { blob: number; op: 'get'; key: string }
   | { blob: number; op: 'put'; key: string; bytes: Uint8Array };
 
@@ -61,7 +66,13 @@ port.on('message', async (message: ToThread) => {
   try {
     const method = (engine as Record<string, unknown>)[message.method];
     if (typeof method !== 'function') throw new Error(`no method ${message.method} on the ${data.kind}`);
-    const result = await method.apply(engine, message.args);
+    // generate's listener cannot cross threads: what it is told goes back as messages.
+    const listener: GenerationListener = {
+      onGroup: (group, generation) => send({ call: message.call, group, generation }),
+      onSample: (sample) => send({ call: message.call, sample }),
+    };
+    const args = message.method === 'generate' ? [message.args[0], message.args[1], listener] : message.args;
+    const result = await method.apply(engine, args);
     send({ call: message.call, ok: true, result });
   } catch (err) {
     send({ call: message.call, ok: false, error: err instanceof Error ? err.message : String(err) });

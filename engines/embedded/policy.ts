@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../config/run-config.js';
 import { createRng, deriveSeed, type Rng } from '../../util/random.js';
-import type { BlobStore, Generation, PolicyEngine, PolicyRef, SampleParams } from '../types.js';
+import type {
+  BlobStore,
+  Generation,
+  GenerationListener,
+  PolicyEngine,
+  PolicyRef,
+  SampleParams,
+} from '../types.js';
 import { initBackend } from './backend.js';
 import { type Architecture, disposeCache, Transformer } from './model.js';
 import { pickToken } from './sampler.js';
@@ -59,7 +66,10 @@ interface Row {
  * row of a group sits at the same position; each distinct prompt is run once (prefill) and its cache
  * repeated for its `n` samples; then one token per row and step (extend). Rows that stopped keep
  * riding along (their outputs are ignored) until the whole group is done: cheaper than reshuffling
- * the cache.
+ * the cache. A prompt whose `n` rows are all done is reported (`onGroup`) at once, mid-decode; its
+ * rows still ride along, so no slot frees early (no `onSample`). Calls run one after another (a call
+ * made during another waits for it): new prompts are not admitted into a running decode, which would
+ * need per-row positions in the cache.
  */
 export class EmbeddedPolicy implements PolicyEngine {
   version = 0;
@@ -98,11 +108,15 @@ export class EmbeddedPolicy implements PolicyEngine {
    * `temperature` 0 decodes greedily; its log-probs are then those of the unscaled (temperature 1)
    * distribution, since the point mass greedy samples from would report 0 for every token.
    */
-  generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
-    return this.serial.run(() => this.generateNow(prompts, params));
+  generate(prompts: string[], params: SampleParams, listener?: GenerationListener): Promise<Generation[]> {
+    return this.serial.run(() => this.generateNow(prompts, params, listener));
   }
 
-  private async generateNow(prompts: string[], params: SampleParams): Promise<Generation[]> {
+  private async generateNow(
+    prompts: string[],
+    params: SampleParams,
+    listener?: GenerationListener,
+  ): Promise<Generation[]> {
     const { n, temperature, topP, maxTokens } = params;
     if (!Number.isInteger(n) || n < 1) throw new Error(`generate: n must be a positive integer, got ${n}`);
     if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
@@ -135,6 +149,14 @@ export class EmbeddedPolicy implements PolicyEngine {
     encoded.forEach((ids, i) => {
       byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]);
     });
+    // Weights change only between calls (serial): every sample of this call is of this version.
+    const policyVersion = this.version;
+    const generationOf = (i: number): Generation => ({
+      prompt: prompts[i] as string,
+      promptTokenIds: encoded[i] as number[],
+      samples: rows.slice(i * n, (i + 1) * n).map((r) => this.sampleOf(r)),
+      policyVersion,
+    });
     const perChunk = Math.max(1, Math.floor((this.options.maxBatchRows ?? 1024) / n));
     for (const [length, group] of byLength) {
       // Generating token k reads position length + k (BOS is position 0), which must fit the context.
@@ -148,27 +170,27 @@ export class EmbeddedPolicy implements PolicyEngine {
           budget,
           temperature > 0 ? temperature : 1,
           topP,
+          (k) => listener?.onGroup(chunk[k] as number, generationOf(chunk[k] as number)),
         );
       }
     }
-    return prompts.map((prompt, i) => ({
-      prompt,
-      promptTokenIds: encoded[i] as number[],
-      samples: rows
-        .filter((r) => r.prompt === i)
-        .map((r) => {
-          const stopped = r.generated[r.generated.length - 1] === EOS;
-          return {
-            text: this.tokenizer.decode(stopped ? r.generated.slice(0, -1) : r.generated),
-            tokenIds: r.generated,
-            logprobs: r.logprobs,
-            finishReason: stopped ? ('stop' as const) : ('length' as const),
-          };
-        }),
-    }));
+    return prompts.map((_, i) => generationOf(i));
   }
 
-  /** Decodes `budget` tokens at most for equal-length prompts, `n` rows each (rows are prompt-major). */
+  private sampleOf(r: Row): Generation['samples'][number] {
+    const stopped = r.generated[r.generated.length - 1] === EOS;
+    return {
+      text: this.tokenizer.decode(stopped ? r.generated.slice(0, -1) : r.generated),
+      tokenIds: r.generated,
+      logprobs: r.logprobs,
+      finishReason: stopped ? 'stop' : 'length',
+    };
+  }
+
+  /**
+   * Decodes `budget` tokens at most for equal-length prompts, `n` rows each (rows are prompt-major),
+   * calling `done(k)` as soon as the rows of the k-th prompt have all stopped.
+   */
   private async decode(
     prompts: number[][],
     rows: Row[],
@@ -176,6 +198,7 @@ export class EmbeddedPolicy implements PolicyEngine {
     budget: number,
     temperature: number,
     topP: number,
+    done: (k: number) => void,
   ): Promise<void> {
     const V = this.model.arch.vocabSize;
     const L = 1 + (prompts[0] as number[]).length;
@@ -186,6 +209,14 @@ export class EmbeddedPolicy implements PolicyEngine {
     const promptIds = tf.tensor2d(ids, [prompts.length, L], 'int32');
     let { logits, cache } = this.model.prefill(promptIds, n);
     promptIds.dispose();
+    const reported = new Set<number>();
+    const report = () => {
+      for (let k = 0; k < prompts.length; k++)
+        if (!reported.has(k) && rows.slice(k * n, (k + 1) * n).every((r) => r.done)) {
+          reported.add(k);
+          done(k);
+        }
+    };
     try {
       for (;;) {
         const logpT = tf.tidy(() => tf.logSoftmax(temperature === 1 ? logits : logits.div(temperature)));
@@ -200,6 +231,7 @@ export class EmbeddedPolicy implements PolicyEngine {
           next[b] = token;
           if (token === EOS || r.generated.length >= budget) r.done = true;
         });
+        report();
         if (rows.every((r) => r.done)) return;
         const input = tf.tensor1d(next, 'int32');
         const step = this.model.extend(cache, input);

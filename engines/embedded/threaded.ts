@@ -3,6 +3,7 @@ import type { ObjectiveParams } from '../../nft/index.js';
 import type {
   BlobStore,
   Generation,
+  GenerationListener,
   PolicyEngine,
   PolicyRef,
   SampleParams,
@@ -21,7 +22,10 @@ import type { EmbeddedTrainerOptions } from './trainer.js';
  */
 class EngineThread {
   private nextCall = 1;
-  private readonly calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly calls = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; listener?: GenerationListener }
+  >();
   private failure: Error | undefined;
   readonly ready: Promise<unknown>;
 
@@ -46,10 +50,15 @@ class EngineThread {
   private readonly worker: Worker;
 
   call<T>(method: string, ...args: unknown[]): Promise<T> {
+    return this.callWithGroups(method, args);
+  }
+
+  /** A method call whose groups and samples, reported by the thread as they finish, go to `listener`. */
+  callWithGroups<T>(method: string, args: unknown[], listener?: GenerationListener): Promise<T> {
     if (this.failure) return Promise.reject(this.failure);
     const call = this.nextCall++;
     return new Promise<T>((resolve, reject) => {
-      this.calls.set(call, { resolve: resolve as (v: unknown) => void, reject });
+      this.calls.set(call, { resolve: resolve as (v: unknown) => void, reject, listener });
       this.post({ call, method, args });
     });
   }
@@ -79,6 +88,14 @@ class EngineThread {
     }
     const call = this.calls.get(message.call);
     if (!call) return;
+    if ('group' in message) {
+      call.listener?.onGroup(message.group, message.generation);
+      return;
+    }
+    if ('sample' in message) {
+      call.listener?.onSample?.(message.sample);
+      return;
+    }
     this.calls.delete(message.call);
     if (message.ok) call.resolve(message.result);
     else call.reject(new Error(message.error));
@@ -103,8 +120,8 @@ export class ThreadedPolicy implements PolicyEngine {
     return new ThreadedPolicy(thread);
   }
 
-  generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
-    return this.thread.call('generate', prompts, params);
+  generate(prompts: string[], params: SampleParams, listener?: GenerationListener): Promise<Generation[]> {
+    return this.thread.callWithGroups('generate', [prompts, params], listener);
   }
 
   async load(ref: PolicyRef): Promise<undefined> {

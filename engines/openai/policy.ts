@@ -3,6 +3,7 @@ import type {
   BlobStore,
   GeneratedSample,
   Generation,
+  GenerationListener,
   PolicyEngine,
   PolicyRef,
   SampleParams,
@@ -125,18 +126,50 @@ export class OpenAIPolicy implements PolicyEngine {
     return this.http.retries;
   }
 
-  async generate(prompts: string[], params: SampleParams): Promise<Generation[]> {
+  /**
+   * Each request's prompts are reported (`listener.onGroup`) when its answer arrives, labelled with the version
+   * that answered (or the one confirmed when the call began). Prompts answered by older weights than the
+   * server confirmed (it restarted) are held back and asked again, once, after the weights are reloaded.
+   */
+  async generate(
+    prompts: string[],
+    params: SampleParams,
+    listener?: GenerationListener,
+  ): Promise<Generation[]> {
     // A server that cannot label its answers (vLLM) is asked what it serves before it samples.
     if (this.loaded && this.sync) {
       const served = await (await this.sync).served();
       if (served !== undefined && served < this.loaded.ref.version) await this.reloadAfterRestart(served);
     }
-    const first = await this.gate.read(() => this.generateNow(prompts, params));
-    const lost = this.loaded && first.served !== undefined && first.served < this.loaded.ref.version;
-    if (!lost) return this.settle(first);
+    const out: Generation[] = [];
+    const lost: number[] = [];
+    let lostServed: number | undefined;
+    const first = await this.gate.read(() =>
+      this.generateNow(prompts, params, (i, generation, served) => {
+        if (this.loaded && served !== undefined && served < this.loaded.ref.version) {
+          lost.push(i);
+          lostServed = Math.min(lostServed ?? served, served);
+          return;
+        }
+        out[i] = generation;
+        listener?.onGroup(i, generation);
+      }),
+    );
+    if (lost.length === 0) return this.settle(out, first);
     // The server answers with older weights than it confirmed: it restarted. Load them again, once.
-    await this.reloadAfterRestart(first.served);
-    return this.settle(await this.gate.read(() => this.generateNow(prompts, params)));
+    await this.reloadAfterRestart(lostServed);
+    const again = await this.gate.read(() =>
+      this.generateNow(
+        lost.map((i) => prompts[i] as string),
+        params,
+        (j, generation) => {
+          const i = lost[j] as number;
+          out[i] = generation;
+          listener?.onGroup(i, generation);
+        },
+      ),
+    );
+    return this.settle(out, again);
   }
 
   async load(ref: PolicyRef): Promise<WeightSyncResult> {
@@ -189,30 +222,40 @@ export class OpenAIPolicy implements PolicyEngine {
     this.http.close();
   }
 
-  /** Takes the served version as the engine's version: the generator labels the samples with it. */
-  private settle(result: { generations: Generation[]; served?: number }): Generation[] {
-    if (result.served !== undefined) this.version = result.served;
-    return result.generations;
+  /** Takes the served version as the engine's version (what it reports between calls). */
+  private settle(generations: Generation[], served: number | undefined): Generation[] {
+    if (served !== undefined) this.version = served;
+    return generations;
   }
 
+  /**
+   * Sends the prompts in requests of `promptsPerRequest` and tells `onAnswer` of each prompt as its
+   * request is answered, labelled with the version that answered, else the one confirmed now (a load
+   * waits for this call: the gate). Returns the oldest version that answered.
+   */
   private async generateNow(
     prompts: string[],
     params: SampleParams,
-  ): Promise<{ generations: Generation[]; served?: number }> {
+    onAnswer: (index: number, generation: Generation, served: number | undefined) => void,
+  ): Promise<number | undefined> {
     const model = await this.modelName();
+    const confirmed = this.version;
     const seed = params.seed ?? deriveSeed(this.options.seed ?? 0, `generate/${this.calls++}`);
     const size = this.options.api === 'chat' ? 1 : this.options.promptsPerRequest;
-    const chunks: string[][] = [];
-    for (let i = 0; i < prompts.length; i += size) chunks.push(prompts.slice(i, i + size));
-    const answers = await Promise.all(
-      chunks.map((chunk, c) => this.complete(model, chunk, params, deriveSeed(seed, `request/${c}`))),
+    const starts: number[] = [];
+    for (let i = 0; i < prompts.length; i += size) starts.push(i);
+    const versions = await Promise.all(
+      starts.map(async (start, c) => {
+        const chunk = prompts.slice(start, start + size);
+        const answer = await this.complete(model, chunk, params, deriveSeed(seed, `request/${c}`));
+        for (const [j, g] of answer.generations.entries())
+          onAnswer(start + j, { ...g, policyVersion: answer.served ?? confirmed }, answer.served);
+        return answer.served;
+      }),
     );
-    const versions = answers.map((a) => a.served).filter((v): v is number => v !== undefined);
-    return {
-      generations: answers.flatMap((a) => a.generations),
-      // Mixed versions (another client loaded weights meanwhile): the oldest, so staleness is not understated.
-      served: versions.length > 0 ? Math.min(...versions) : undefined,
-    };
+    const served = versions.filter((v): v is number => v !== undefined);
+    // Mixed versions (another client loaded weights meanwhile): the oldest, so staleness is not understated.
+    return served.length > 0 ? Math.min(...served) : undefined;
   }
 
   private async complete(

@@ -3,7 +3,7 @@ import type { Rng } from '../../util/random.js';
 /**
  * Heavy-tailed response lengths and the time they take, in simulated seconds. Lengths follow a
  * log-normal (median and σ of its log), as RL rollouts of reasoning models do: most responses are
- * short and a few run to the length cap, and a batch waits for its longest one.
+ * short and a few run to the length cap. A group is done when its longest sample is.
  */
 
 export interface SimulatedTiming {
@@ -27,21 +27,48 @@ export interface SimulatedTiming {
 }
 
 /**
- * Simulated seconds to decode `lengths`: sequences start in order as slots free up, `concurrentSequences`
- * at a time, each taking its length × secondsPerToken; the batch ends with its last sequence.
+ * Simulated seconds to decode `lengths` submitted together to an idle server: sequences start in
+ * order as slots free up, `concurrentSequences` at a time, each taking its length × secondsPerToken;
+ * the batch ends with its last sequence.
  */
 export function generationSeconds(t: SimulatedTiming, lengths: readonly number[]): number {
-  const slots = t.concurrentSequences && t.concurrentSequences > 0 ? t.concurrentSequences : lengths.length;
-  const freeAt: number[] = Array.from({ length: Math.min(slots, lengths.length) }, () => 0);
-  let end = 0;
-  for (const length of lengths) {
-    let slot = 0;
-    for (let i = 1; i < freeAt.length; i++) if ((freeAt[i] as number) < (freeAt[slot] as number)) slot = i;
-    const done = (freeAt[slot] as number) + length * t.secondsPerToken;
-    freeAt[slot] = done;
-    end = Math.max(end, done);
+  return Math.max(0, ...new DecodeSlots(t, () => 0).schedule(lengths, 1));
+}
+
+/**
+ * The decode slots of one simulated inference server, shared by every call made to it, as a real
+ * server's continuous batch is: a sequence takes the slot that frees first (sequences submitted
+ * earlier first), starts when it is free, and holds it for its length × secondsPerToken. Finish times
+ * are in the units of `now` (real ms for a running engine); `unit` converts simulated seconds to them.
+ * With `concurrentSequences` 0 every sequence starts at once.
+ */
+export class DecodeSlots {
+  private readonly freeAt: number[] = [];
+
+  constructor(
+    private readonly t: SimulatedTiming,
+    private readonly now: () => number,
+  ) {}
+
+  /** Schedules sequences of `lengths` tokens submitted now; returns each one's finish time. */
+  schedule(lengths: readonly number[], unit = this.t.msPerSecond): number[] {
+    const now = this.now();
+    const slots = this.t.concurrentSequences ?? 0;
+    return lengths.map((length) => {
+      const seconds = length * this.t.secondsPerToken * unit;
+      if (slots <= 0) return now + seconds;
+      if (this.freeAt.length < slots) {
+        this.freeAt.push(now + seconds);
+        return now + seconds;
+      }
+      let slot = 0;
+      for (let i = 1; i < slots; i++)
+        if ((this.freeAt[i] as number) < (this.freeAt[slot] as number)) slot = i;
+      const done = Math.max(now, this.freeAt[slot] as number) + seconds;
+      this.freeAt[slot] = done;
+      return done;
+    });
   }
-  return end;
 }
 
 /** Box–Muller: one standard normal draw from two uniforms. */
@@ -53,6 +80,12 @@ function standardNormal(rng: Rng): number {
 export function responseLength(t: SimulatedTiming, rng: Rng): number {
   const length = Math.round(t.medianTokens * Math.exp(t.sigma * standardNormal(rng)));
   return Math.min(t.maxTokens, Math.max(1, length));
+}
+
+/** Waits until `performance.now()` reaches `at` (ms). */
+export function sleepUntil(at: number): Promise<void> {
+  const ms = at - performance.now();
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
 
 /** Waits `seconds` of simulated time. */

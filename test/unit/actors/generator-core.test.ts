@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
   afterFailure,
+  belowMinimum,
   type GeneratorFacts,
+  labelVersion,
   observe,
   policyToLoad,
   requiredVersion,
   rolloutsOf,
+  runOver,
   sampleParams,
+  sequencesOf,
+  surplusInFlight,
+  tasksToFetch,
   triage,
 } from '../../../actors/generator/core.js';
 import type { Task } from '../../../bus/messages.js';
@@ -91,5 +97,48 @@ describe('generator core', () => {
     const { drop, retry } = afterFailure(work, 5);
     expect(drop).toEqual([{ deliveryCount: 5 }]);
     expect(retry).toEqual([{ deliveryCount: 1 }, { deliveryCount: 4 }]);
+  });
+
+  it('fetches as many whole groups as the free decode slots hold, and waits when none fits', () => {
+    const bounded = { capacity: 128, groupSize: 8, maxTasks: 64 };
+    expect(tasksToFetch(bounded, { sequences: 0, tasks: 0 })).toBe(16);
+    expect(tasksToFetch(bounded, { sequences: 120, tasks: 15 })).toBe(1);
+    // A group just finished in a full engine: its 8 slots take exactly one more task.
+    expect(tasksToFetch(bounded, { sequences: 112, tasks: 14 })).toBe(2);
+    expect(tasksToFetch(bounded, { sequences: 121, tasks: 16 })).toBe(0);
+    expect(tasksToFetch(bounded, { sequences: 128, tasks: 16 })).toBe(0);
+    // Tasks still being published hold no slots.
+    expect(tasksToFetch(bounded, { sequences: 0, tasks: 16 })).toBe(16);
+    // A group larger than the engine still runs, alone.
+    const small = { capacity: 4, groupSize: 8, maxTasks: 64 };
+    expect(tasksToFetch(small, { sequences: 0, tasks: 0 })).toBe(1);
+    expect(tasksToFetch(small, { sequences: 8, tasks: 1 })).toBe(0);
+  });
+
+  it('keeps up to maxTasks in flight with an unbounded engine', () => {
+    const unbounded = { groupSize: 8, maxTasks: 64 };
+    expect(tasksToFetch(unbounded, { sequences: 0, tasks: 0 })).toBe(64);
+    expect(tasksToFetch(unbounded, { sequences: 400, tasks: 50 })).toBe(14);
+    expect(tasksToFetch(unbounded, { sequences: 512, tasks: 64 })).toBe(0);
+    expect(tasksToFetch({ ...unbounded, capacity: 0 }, { sequences: 8, tasks: 1 })).toBe(63);
+  });
+
+  it('once the run is over, settles the training tasks still decoding, not the evaluations', () => {
+    expect([runOver('running'), runOver('done'), runOver('closed')]).toEqual([false, true, true]);
+    const decoding = [task('t0'), task('e0-0', 'eval'), task('t1')];
+    expect(surplusInFlight(decoding).map((t) => t.data.taskId)).toEqual(['t0', 't1']);
+  });
+
+  it('counts n sequences per task of a call', () => {
+    expect(sequencesOf({ n: 8, temperature: 1, topP: 1, maxTokens: 4 }, [task('t0'), task('t1')])).toBe(16);
+    expect(sequencesOf({ n: 1, temperature: 0, topP: 1, maxTokens: 4 }, [task('e0-0', 'eval')])).toBe(1);
+  });
+
+  it('labels a group with the version that sampled it, else the one served when its call was made', () => {
+    const generation = { prompt: '1+1=', promptTokenIds: [1], samples: [] };
+    expect(labelVersion({ ...generation, policyVersion: 3 }, 5)).toBe(3);
+    expect(labelVersion(generation, 5)).toBe(5);
+    expect(belowMinimum(task('t0', 'train', 4).data, 3)).toBe(true);
+    expect(belowMinimum(task('t0', 'train', 4).data, 4)).toBe(false);
   });
 });

@@ -131,4 +131,46 @@ describe('work loop machine', () => {
     actor.send({ type: 'STOP' });
     await waitFor(actor, (s) => s.status === 'done');
   });
+
+  it('on STOP, settles the work processing left running before it stops, on either path', async () => {
+    for (const stopWhile of ['processing', 'fetching'] as const) {
+      const events: string[] = [];
+      let release = () => {};
+      const running = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let fetches = 0;
+      const machine = createWorkLoop<number, null, null, never>(STATELESS).provide({
+        actors: workLoopActors<number, null, null, never>({
+          fetch: async () => {
+            await new Promise((r) => setTimeout(r, 5));
+            return fetches++ === 0 ? [1] : [2];
+          },
+          process: async (work) => {
+            events.push(`started ${work}`);
+            if (stopWhile === 'processing') await new Promise((r) => setTimeout(r, 20));
+            return null;
+          },
+          handBack: async (work) => void events.push(`handed back ${work}`),
+          settle: async () => {
+            events.push('settling');
+            await running;
+            events.push('settled');
+          },
+        }),
+      });
+      const actor = createActor(machine, { input: { name: 'w' } }).start();
+      await waitFor(actor, (s) => s.value === stopWhile && events.length > 0);
+      actor.send({ type: 'STOP' });
+      await waitFor(actor, (s) => s.value === 'settling');
+      await new Promise((r) => setTimeout(r, 20));
+      expect(actor.getSnapshot().status).toBe('active');
+      release();
+      await waitFor(actor, (s) => s.status === 'done');
+      expect(actor.getSnapshot().value).toBe('stopped');
+      expect(events.at(-2)).toBe('settling');
+      expect(events.at(-1)).toBe('settled');
+      if (stopWhile === 'fetching') expect(events).toContain('handed back 2');
+    }
+  });
 });

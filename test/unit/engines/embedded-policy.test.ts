@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPolicy } from '../../../engines/embedded/policy.js';
 import { EOS } from '../../../engines/embedded/tokenizer.js';
 import { EmbeddedTrainer } from '../../../engines/embedded/trainer.js';
+import type { Generation } from '../../../engines/types.js';
 import { resolveObjective } from '../../../nft/index.js';
 import { prompts, tinyModel } from './helpers.js';
 
@@ -42,6 +43,22 @@ describe('EmbeddedPolicy', () => {
         expect(s.tokenIds.slice(0, -1)).not.toContain(EOS);
       }
     }
+  });
+
+  it('reports each prompt as soon as its samples are done, mid-decode, labelled with its version', async () => {
+    const reported: { i: number; generation: Generation }[] = [];
+    const sameLength = ['1+2=', '3+4=', '5+6=', '7+8=', '9+1='];
+    const gens = await policy.generate(
+      sameLength,
+      { ...sampling, maxTokens: 8, seed: 2 },
+      { onGroup: (i, generation) => reported.push({ i, generation }) },
+    );
+    expect(reported.map((r) => r.i).sort()).toEqual([0, 1, 2, 3, 4]);
+    for (const { i, generation } of reported) expect(generation).toEqual(gens[i]);
+    expect(gens.every((g) => g.policyVersion === policy.version)).toBe(true);
+    // One decode batch (equal lengths): a prompt is out when its longest sample stopped, shortest first.
+    const steps = reported.map((r) => Math.max(...r.generation.samples.map((x) => x.tokenIds.length)));
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
   });
 
   it('is reproducible for a seed and varies with it', async () => {

@@ -10,7 +10,7 @@ import { EmbeddedTrainer } from '../../../engines/embedded/trainer.js';
 import { HttpStatusError, RetriesExhaustedError } from '../../../engines/openai/http.js';
 import { OpenAIPolicy, type OpenAIPolicyOptions } from '../../../engines/openai/policy.js';
 import { type PolicyServer, startPolicyServer } from '../../../engines/openai/server/server.js';
-import type { BlobStore } from '../../../engines/types.js';
+import type { BlobStore, Generation } from '../../../engines/types.js';
 import { resolveObjective } from '../../../nft/index.js';
 import { freePort } from '../../../util/free-port.js';
 
@@ -107,6 +107,23 @@ describe('OpenAI policy engine against serve-policy', () => {
       policy.dispose();
     }
   }, 60_000);
+
+  it("reports each request's prompts as its answer arrives, labelled with the version that answered", async () => {
+    const policy = engine({ promptsPerRequest: 1 });
+    try {
+      const heard = new Map<number, Generation>();
+      const generations = await policy.generate(
+        prompts,
+        { n: 2, temperature: 1, topP: 1, maxTokens: 6 },
+        { onGroup: (i, g) => heard.set(i, g) },
+      );
+      expect([...heard.keys()].sort()).toEqual([0, 1, 2]);
+      for (const [i, g] of heard) expect(g).toEqual(generations[i]);
+      expect(generations.map((g) => g.policyVersion)).toEqual([0, 0, 0]);
+    } finally {
+      policy.dispose();
+    }
+  });
 
   it('asks for the prompt ids with /tokenize when the answer has none, and samples through chat', async () => {
     const policy = engine({ api: 'chat', model: 'nft-embedded' });

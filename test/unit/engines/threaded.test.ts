@@ -32,6 +32,23 @@ describe('threaded embedded engines', () => {
     expect(a).toEqual(b);
   });
 
+  it("a threaded policy reports each group from its thread as the thread's decode finishes it", async () => {
+    const heard = (into: Generation[]) => ({
+      onGroup: (i: number, g: Generation) => {
+        into[i] = g;
+      },
+    });
+    const fromThread: Generation[] = [];
+    const fromLocal: Generation[] = [];
+    const [a, b] = await Promise.all([
+      threaded.generate(prompts, sampling, heard(fromThread)),
+      local.generate(prompts, sampling, heard(fromLocal)),
+    ]);
+    expect(fromThread).toEqual(a);
+    expect(fromLocal).toEqual(b);
+    expect(a).toEqual(b);
+  });
+
   it('a threaded trainer steps, checkpoints and exports exactly like the trainer in this thread', async () => {
     const batch = toBatch(await local.generate(prompts, sampling));
     const inThread = await ThreadedTrainer.create({ model: tinyModel, seed: 5, blobs, objective });
