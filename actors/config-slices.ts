@@ -43,6 +43,8 @@ export function coordinatorConfig(c: RunConfig) {
     promptsPerStep: c.promptsPerStep,
     maxStaleness: c.maxStaleness,
     groupSize: c.groupSize,
+    seed: c.seed,
+    selection: c.selection,
     eval: { everySteps, targetAccuracy },
     watchdog: { taskDeadlineSeconds, stallSeconds },
   };

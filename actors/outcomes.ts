@@ -11,10 +11,12 @@ export interface Drop {
   kind: 'train' | 'eval';
   reason: DropReason;
   detail?: string;
+  /** Of a complete group: what prompt selection learns from a filtered one (all right or all wrong). */
+  correctRate?: number;
 }
 
 export async function reportDrop(deps: Pick<ActorDeps, 'bus' | 'metrics'>, drop: Drop): Promise<void> {
-  const { taskId, kind, reason, detail } = drop;
+  const { taskId, kind, reason, detail, correctRate } = drop;
   deps.metrics.groupsDropped.inc({ reason });
   const event = {
     type: 'dropped' as const,
@@ -22,6 +24,7 @@ export async function reportDrop(deps: Pick<ActorDeps, 'bus' | 'metrics'>, drop:
     kind,
     reason,
     ...(detail === undefined ? {} : { detail }),
+    ...(correctRate === undefined ? {} : { correctRate }),
   };
   await deps.bus.publish('outcomes', event, `dropped-${taskId}`);
 }

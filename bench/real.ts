@@ -21,6 +21,7 @@ import { loadOrBuildHfBase } from '../engines/torch/hf-base.js';
 import { missingPythonModules, projectPython } from '../engines/torch/python.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { startNatsServer } from '../test/support/nats-server.js';
+import { quantile } from './quantile.js';
 
 const { values } = parseScript({
   command: 'npm run bench:real',
@@ -71,15 +72,6 @@ function versions(): Record<string, string> {
     { encoding: 'utf8' },
   );
   return JSON.parse(r.stdout) as Record<string, string>;
-}
-
-function quantile(xs: number[], q: number): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const lo = Math.floor(at);
-  const hi = Math.ceil(at);
-  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (at - lo);
 }
 
 /** `policy version 7 loaded in 0.052 s (…); probe |Δ log-prob| 5.7e-6`, as the generators log them. */

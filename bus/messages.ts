@@ -106,6 +106,8 @@ export const dropEventSchema = z.object({
   kind: z.enum(['train', 'eval']),
   reason: z.enum(dropReasons),
   detail: z.string().optional(),
+  /** The group's correct rate, where it was complete (filtered: 0 all wrong, 1 all right). */
+  correctRate: z.number().min(0).max(1).optional(),
 });
 
 export const trainedEventSchema = z.object({
@@ -113,6 +115,8 @@ export const trainedEventSchema = z.object({
   step: z.number().int().min(0),
   policyVersion: z.number().int().min(0),
   taskIds: z.array(z.string()),
+  /** The correct rate of each trained group, in the order of `taskIds` (prompt selection reads it). */
+  correctRates: z.array(z.number().min(0).max(1)).optional(),
   samples: z.number().int().min(0),
   trainAccuracy: z.number(),
   stalenessMean: z.number(),

@@ -95,7 +95,8 @@ export async function runAndRecord(config: RunConfig, quiet = false): Promise<Ru
     const acc = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
     progress.message(
       `${summary.objective}: held-out accuracy ${acc(summary.baseAccuracy)} → ${acc(summary.finalAccuracy)} in ${summary.steps} steps, ` +
-        `${summary.wallSeconds}s; tasks ${summary.tasksDispatched} = trained ${summary.groupsTrained} + dropped ${summary.groupsDropped}, lost ${summary.lost}. ` +
+        `${summary.wallSeconds}s; tasks ${summary.tasksDispatched} = trained ${summary.groupsTrained} + dropped ${summary.groupsDropped} ` +
+        `(filtered ${(summary.filteredShare * 100).toFixed(1)}%), ${summary.skippedPrompts} prompts skipped, lost ${summary.lost}. ` +
         `Wrote ${join(config.out, 'summary.json')}`,
     );
     const t = summary.targetReached;

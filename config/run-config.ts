@@ -56,6 +56,46 @@ export const datasetSchema = z
   })
   .strict();
 
+const chance = (p: number) => z.number().min(0).max(1).default(p);
+
+/**
+ * Prompt selection (actors/coordinator/prompt-selection.ts, README): a prompt whose last `streak` groups
+ * were all right or all wrong is passed over with chance 1 − (1 − skipProbability)^streak, halved every
+ * `halfLifeSteps` versions since the last group; drawn from the run's seed, kept in snapshots.
+ */
+export const selectionSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Solved stays solved: long. halfLifeSteps unset: distinct problems / promptsPerStep (one pass). */
+    allRight: z
+      .object({ skipProbability: chance(0.9), halfLifeSteps: z.number().positive().optional() })
+      .strict()
+      .default(() => ({ skipProbability: 0.9 })),
+    /** One none solved may be solved soon, and is what the policy still has to learn: tried again soon. */
+    allWrong: z
+      .object({ skipProbability: chance(0.5), halfLifeSteps: z.number().positive().default(10) })
+      .strict()
+      .default(() => ({ skipProbability: 0.5, halfLifeSteps: 10 })),
+    /** Prompts whose history is kept (the least recently seen are forgotten first). */
+    maxTracked: z.number().int().min(0).default(8192),
+    /** At most this many problems passed over in a row; the next one is taken whatever its history. */
+    maxSkipsPerTask: z.number().int().min(0).default(64),
+    /**
+     * Difficulty buckets (the built-in task: operand digits, columns that carry): take a problem with its
+     * bucket's recent share of groups with signal over the best bucket's (at least `minAcceptance`; the
+     * last `halfLifeSteps` versions weigh most). Off: it shifts what is trained; not shown to help.
+     */
+    buckets: z
+      .object({
+        enabled: z.boolean().default(false),
+        minAcceptance: z.number().gt(0).max(1).default(0.1),
+        halfLifeSteps: z.number().positive().default(10),
+      })
+      .strict()
+      .default(() => ({ enabled: false, minAcceptance: 0.1, halfLifeSteps: 10 })),
+  })
+  .strict();
+
 export const modelSchema = z
   .object({
     layers: z.number().int().positive().default(2),
@@ -216,15 +256,17 @@ export const runConfigSchema = z
     maxStaleness: z.number().int().min(0).default(1),
     objective: objectiveSchema.default(() => objectiveSchema.parse({})),
     dataset: datasetSchema.default(() => datasetSchema.parse({})),
+    selection: selectionSchema.default(() => selectionSchema.parse({})),
     model: modelSchema.default(() => modelSchema.parse({})),
     sampling: z
       .object({
-        temperature: z.number().positive().default(1.0),
+        /** 1.3 for the embedded task: at 1.0 some seeds stall near 0.88 (docs/recipe.md); LLMs: usually 1.0. */
+        temperature: z.number().positive().default(1.3),
         topP: z.number().gt(0).max(1).default(1.0),
         maxTokens: z.number().int().positive().default(6),
       })
       .strict()
-      .default(() => ({ temperature: 1.0, topP: 1.0, maxTokens: 6 })),
+      .default(() => ({ temperature: 1.3, topP: 1.0, maxTokens: 6 })),
     /** πold in the ratio: the generator's behaviour log-probs, or recomputed by the learner at step start. */
     oldLogprobs: z.enum(['behaviour', 'recompute']).default('behaviour'),
     eval: z
@@ -286,6 +328,7 @@ export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
 export type ObjectiveConfig = z.infer<typeof objectiveSchema>;
 export type ArithmeticConfig = z.infer<typeof arithmeticSchema>;
+export type SelectionConfig = z.infer<typeof selectionSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type SimulatedConfig = z.infer<typeof simulatedSchema>;
 export type OpenAIConfig = z.infer<typeof openaiSchema>;

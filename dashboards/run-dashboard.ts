@@ -123,10 +123,14 @@ export function runDashboard() {
         { x: 12, y: 16 },
       ),
       panel(
-        'Dropped groups by reason',
-        [{ expr: `sum by (reason) (rate(${n('groupsDropped')}[$__rate_interval]))`, legend: '{{reason}}' }],
+        'Dropped groups by reason, and prompts skipped',
+        [
+          { expr: `sum by (reason) (rate(${n('groupsDropped')}[$__rate_interval]))`, legend: '{{reason}}' },
+          { expr: `sum(rate(${n('promptsSkipped')}[$__rate_interval]))`, legend: 'prompts skipped' },
+        ],
         { x: 0, y: 24 },
         'ops',
+        `Filtered groups were all right or all wrong; prompt selection skips prompts likely to be (share so far: ${n('filteredShare')})`,
       ),
       panel('Loss terms', [{ expr: n('loss'), legend: '{{term}}' }], { x: 12, y: 24 }),
       panel(

@@ -17,6 +17,8 @@ export interface ArithmeticTask {
   train(index: number): Problem;
   /** Problems `train` never produces, the same for every seed (they depend on `splitSeed` only). */
   heldOut: Problem[];
+  /** Distinct problems `train` draws from (it repeats them). */
+  distinct: number;
 }
 
 export const ARITHMETIC_SOURCE = 'arithmetic';
@@ -45,7 +47,7 @@ export function arithmeticTask(spec: ArithmeticSpec, seed: number): ArithmeticTa
       if (!heldOutKeys.has(p.prompt)) return { ...p, id: `arith-${index}` };
     }
   };
-  return { train, heldOut };
+  return { train, heldOut, distinct: space - heldOut.length };
 }
 
 function draw(spec: ArithmeticSpec, rng: () => number): Problem {
@@ -55,4 +57,25 @@ function draw(spec: ArithmeticSpec, rng: () => number): Problem {
   if (op === '-' && b > a) [a, b] = [b, a];
   const answer = op === '+' ? a + b : a - b;
   return { id: '', prompt: `${a}${op}${b}=`, answer: String(answer), dataSource: ARITHMETIC_SOURCE };
+}
+
+/**
+ * The difficulty bucket of a prompt of this task: the operation, the digits of each operand, and which
+ * columns carry (addition) or borrow (subtraction), units first. `37+45=` is `2+2:10` (the units carry,
+ * the tens do not), `91-19=` is `2-2:10`. Undefined for a prompt not of this task.
+ */
+export function arithmeticBucket(prompt: string): string | undefined {
+  const m = /^(\d+)([+-])(\d+)=$/.exec(prompt);
+  if (!m) return undefined;
+  const [, a = '', op = '+', b = ''] = m;
+  const columns = Math.max(a.length, b.length);
+  let bits = '';
+  let carry = 0;
+  for (let i = 1; i <= columns; i++) {
+    const x = Number(a[a.length - i] ?? '0');
+    const y = Number(b[b.length - i] ?? '0');
+    carry = op === '+' ? (x + y + carry >= 10 ? 1 : 0) : x - y - carry < 0 ? 1 : 0;
+    bits += String(carry);
+  }
+  return `${a.length}${op}${b.length}:${bits}`;
 }

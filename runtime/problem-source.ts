@@ -1,6 +1,6 @@
 import type { EvalSet, ProblemSource } from '../actors/coordinator/problems.js';
 import type { RunConfig } from '../config/run-config.js';
-import { arithmeticTask } from '../datasets/arithmetic.js';
+import { arithmeticBucket, arithmeticTask } from '../datasets/arithmetic.js';
 import { loadProblems } from '../datasets/index.js';
 import type { Problem } from '../datasets/problem.js';
 import { CHARACTERS } from '../engines/embedded/tokenizer.js';
@@ -63,6 +63,10 @@ export async function openProblemSource(
     const task = arithmeticTask(dataset.arithmetic, seed);
     return {
       train: (i) => task.train(i),
+      size: task.distinct,
+      // Draws repeat prompts (ids are per draw): a prompt's history follows its text.
+      keyOf: (p) => p.prompt,
+      bucketOf: (p) => arithmeticBucket(p.prompt),
       heldOut: task.heldOut,
       heldOutName: 'arithmetic',
       evalSets: await loadEvalSets(config),
@@ -82,7 +86,8 @@ export async function openProblemSource(
     const order = dataset.shuffle
       ? shuffle(problems, createRng(deriveSeed(seed, `epoch/${epoch}`)))
       : problems;
-    orders.clear();
+    // Two passes kept: outcomes of the last pass's tasks still come in after the next one starts.
+    for (const old of orders.keys()) if (orders.size >= 2) orders.delete(old);
     orders.set(epoch, order);
     return order;
   };
@@ -92,6 +97,7 @@ export async function openProblemSource(
       if (epoch >= dataset.epochs) return undefined;
       return epochOrder(epoch)[i % problems.length];
     },
+    size: problems.length,
     heldOut: [],
     heldOutName: 'none',
     evalSets: await loadEvalSets(config),

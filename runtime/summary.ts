@@ -1,4 +1,5 @@
 import type { TaskLedger } from '../actors/coordinator/accounting.js';
+import { type SelectionState, signalShare } from '../actors/coordinator/prompt-selection.js';
 import type { TrainingStats } from '../actors/coordinator/training-stats.js';
 import type { EvaluatedEvent } from '../bus/messages.js';
 import type { RunConfig } from '../config/run-config.js';
@@ -19,6 +20,11 @@ export interface RunSummary {
   groupsTrained: number;
   groupsDropped: number;
   droppedByReason: Record<string, number>;
+  /** Training tasks whose group was all right or all wrong (dropped as filtered), of all dispatched. */
+  filteredShare: number;
+  /** Problems of the training data prompt selection passed over (never made a task). */
+  skippedPrompts: number;
+  promptSelection: PromptSelectionSummary;
   lost: number;
   duplicatesTrained: number;
   /** Samples the learner refused because it had trained them already (redeliveries caught). */
@@ -45,6 +51,18 @@ export interface RunSummary {
   evals: (EvaluatedEvent & { wallSeconds: number | null })[];
 }
 
+export interface PromptSelectionSummary {
+  enabled: boolean;
+  /** Filtered groups by kind, as their droppers reported them. */
+  allRight: number;
+  allWrong: number;
+  /**
+   * Per difficulty bucket (the built-in task), over its recent groups (halved every
+   * `selection.buckets.halfLifeSteps`): correct rate of samples, share of groups with signal, and how many.
+   */
+  buckets: Record<string, { accuracy: number | null; signalShare: number; groups: number }>;
+}
+
 export function summarise(args: {
   runId: string;
   objective: string;
@@ -52,6 +70,7 @@ export function summarise(args: {
   maxStaleness: number;
   ledger: TaskLedger;
   stats: TrainingStats;
+  selection?: { enabled: boolean; state: SelectionState };
   expired?: Record<string, number>;
   deadLetters?: Record<string, number>;
   evals: EvaluatedEvent[];
@@ -91,6 +110,12 @@ export function summarise(args: {
     groupsTrained: counts.groupsTrained,
     groupsDropped: counts.groupsDropped,
     droppedByReason: counts.droppedByReason,
+    filteredShare: round(
+      counts.tasksDispatched > 0 ? counts.droppedByReason.filtered / counts.tasksDispatched : 0,
+      4,
+    ),
+    skippedPrompts: args.selection?.state.skipped ?? 0,
+    promptSelection: selectionSummary(args.selection),
     lost: counts.lost,
     duplicatesTrained: counts.duplicatesTrained,
     duplicatesRejected: stats.duplicatesRejected,
@@ -115,6 +140,24 @@ export function summarise(args: {
   };
 }
 
+function selectionSummary(
+  s: { enabled: boolean; state: SelectionState } | undefined,
+): PromptSelectionSummary {
+  const buckets: PromptSelectionSummary['buckets'] = {};
+  for (const [name, b] of [...(s?.state.buckets ?? [])].sort(([a], [b]) => a.localeCompare(b)))
+    buckets[name] = {
+      accuracy: b.samples > 0 ? round(b.correct / b.samples, 4) : null,
+      signalShare: round(signalShare(b), 4),
+      groups: round(b.groups, 1),
+    };
+  return {
+    enabled: s?.enabled ?? false,
+    allRight: s?.state.allRight ?? 0,
+    allWrong: s?.state.allWrong ?? 0,
+    buckets,
+  };
+}
+
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -126,6 +169,7 @@ export function summariseCoordinator(
   ctx: {
     ledger: TaskLedger;
     stats: TrainingStats;
+    selection?: SelectionState;
     expired?: Record<string, number>;
     deadLetters?: Record<string, number>;
     evals: EvaluatedEvent[];
@@ -145,6 +189,7 @@ export function summariseCoordinator(
     maxStaleness: config.maxStaleness,
     ledger: ctx.ledger,
     stats: ctx.stats,
+    ...(ctx.selection ? { selection: { enabled: config.selection.enabled, state: ctx.selection } } : {}),
     ...(ctx.expired ? { expired: ctx.expired } : {}),
     ...(ctx.deadLetters ? { deadLetters: ctx.deadLetters } : {}),
     evals: ctx.evals,

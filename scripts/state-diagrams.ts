@@ -88,7 +88,7 @@ export function stateDiagramsDocument(): string {
     ],
     [
       'Work loop: generator, verifier, buffer, learner',
-      'actors/work-loop.ts. Each actor provides `fetch`, `process`, `handBack` and `watch`; `process` takes the state from the context and returns the next one, FACT events fold broadcasts into the facts.',
+      "actors/work-loop.ts. Each actor provides `fetch`, `process`, `handBack` and `watch`, and `settle` where processing leaves work running (the generator's groups still decoding, waited for on STOP); `process` takes the state from the context and returns the next one, FACT events fold broadcasts into the facts.",
       createWorkLoop(STATELESS),
     ],
   ];

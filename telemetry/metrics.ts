@@ -67,6 +67,16 @@ export function createMetrics(registry = new Registry()) {
       labelNames: ['reason'],
       ...r,
     }),
+    promptsSkipped: new Counter({
+      name: 'nft_prompts_skipped_total',
+      help: 'Problems of the training data that prompt selection passed over (never made a task)',
+      ...r,
+    }),
+    filteredShare: new Gauge({
+      name: 'nft_filtered_share',
+      help: 'Share of the training tasks dispatched so far whose group was all right or all wrong (filtered)',
+      ...r,
+    }),
     trainAccuracy: new Gauge({
       name: 'nft_train_accuracy',
       help: 'Mean reward of the last trained batch',

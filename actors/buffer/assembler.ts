@@ -8,7 +8,8 @@ import { hasSignal, isTooStale } from '../../nft/index.js';
  */
 
 export type AssemblerAction<H> =
-  | { type: 'drop'; taskId: string; reason: DropReason; handles: H[] }
+  /** `correctRate`: a filtered group's (0 all wrong, 1 all right). */
+  | { type: 'drop'; taskId: string; reason: DropReason; handles: H[]; correctRate?: number }
   | { type: 'batch'; step: number; groups: Group[]; handles: H[] }
   /** A sample of a group already settled (a redelivery): acknowledge it, nothing else. */
   | { type: 'ack'; handles: H[] };
@@ -79,7 +80,10 @@ export class BatchAssembler<H> {
     };
     const handles = held.map((h) => h.handle);
     if (this.finished) return [{ type: 'drop', taskId: group.taskId, reason: 'surplus', handles }];
-    if (!hasSignal(rewards)) return [{ type: 'drop', taskId: group.taskId, reason: 'filtered', handles }];
+    if (!hasSignal(rewards)) {
+      const { taskId, correctRate } = group;
+      return [{ type: 'drop', taskId, reason: 'filtered', handles, correctRate }];
+    }
     this.ready.push({ group, handles });
     return this.emitBatches();
   }

@@ -45,7 +45,9 @@ export async function createBuffer(deps: ActorDeps<BufferConfig>) {
         await bus.publish('batches', batch, batchName(batch.step, batch.taskIds));
         await bus.putState('buffer.nextStep', action.step + 1);
       } else if (action.type === 'drop') {
-        await reportDrop(deps, { taskId: action.taskId, kind: 'train', reason: action.reason });
+        const { taskId, reason, correctRate } = action;
+        const rate = correctRate === undefined ? {} : { correctRate };
+        await reportDrop(deps, { taskId, kind: 'train', reason, ...rate });
       }
       await Promise.all(action.handles.map((h) => h.ack()));
     }

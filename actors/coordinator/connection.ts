@@ -71,6 +71,8 @@ class CoordinatorConnection implements Connection {
   /** The run's progress for the operator: written every few seconds and once more when the run closes. */
   reportProgress(ctx: Context, pendingTasks: number): Promise<void> {
     const stalled = this.stall();
+    const { tasksDispatched, droppedByReason } = ctx.ledger.counts();
+    if (tasksDispatched > 0) this.deps.metrics.filteredShare.set(droppedByReason.filtered / tasksDispatched);
     const phase = ctx.closed ? 'closed' : ctx.doneReason !== undefined ? 'done' : 'running';
     return this.deps.bus.putState(
       'progress',

@@ -9,6 +9,7 @@ import { type Connection, prepareConnection } from './connection.js';
 import type { CoordinatorDeps } from './coordinator-deps.js';
 import { type Context, type CoordinatorEvent, type CoordinatorInput, coordinatorMachine } from './machine.js';
 import { ProgressTracker } from './progress.js';
+import { sourceIndexOf } from './prompt-selection.js';
 import { type CoordinatorSnapshot, resumeFrom, snapshotOf } from './snapshot.js';
 
 /**
@@ -27,6 +28,8 @@ export async function createCoordinator(deps: CoordinatorDeps) {
   const progress = new ProgressTracker();
   const announcements = new Announcements(bus, deps.log);
   metrics.maxStaleness.set(config.maxStaleness);
+  const resume = await Announcements.readSnapshot(bus);
+  const countSkips = skipCounter(deps, resume);
 
   async function publishTask(task: Task): Promise<void> {
     const { span, headers } = startTaskSpan('task', { taskId: task.taskId, kind: task.kind });
@@ -40,6 +43,7 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     actors: {
       publishTasks: fromPromise<void, { tasks: Task[]; snapshot: CoordinatorSnapshot }>(async ({ input }) => {
         metrics.admissionBlocked.inc(admission.released());
+        countSkips(input.snapshot);
         await announcements.persist(input.snapshot);
         // All at once: tasks published one ack at a time reach the generators a few at a time, and a
         // generator that started on the first few takes no more until that batch is done.
@@ -68,7 +72,6 @@ export async function createCoordinator(deps: CoordinatorDeps) {
     },
   });
 
-  const resume = await Announcements.readSnapshot(bus);
   const input: CoordinatorInput = {
     config,
     source: deps.source,
@@ -97,6 +100,16 @@ export async function createCoordinator(deps: CoordinatorDeps) {
   };
 }
 
+/** Counts the prompts skipped since the last snapshot, from where the stored state left off. */
+function skipCounter(deps: CoordinatorDeps, resume: CoordinatorSnapshot | undefined) {
+  let counted = resume?.selection?.skipped ?? 0;
+  return (snapshot: CoordinatorSnapshot) => {
+    const skipped = snapshot.selection?.skipped ?? counted;
+    if (skipped > counted) deps.metrics.promptsSkipped.inc(skipped - counted);
+    counted = Math.max(counted, skipped);
+  };
+}
+
 /**
  * The last plan may have been cut short by the crash. Its tasks with an outcome need nothing; for the
  * others, their message ids make a second publish a no-op within the dedupe window, and a copy the bus
@@ -110,9 +123,10 @@ async function republishLastPlan(
   deps.log(
     `coordinator: resuming at policy version ${resume.version} with ${resume.nextIndex} tasks dispatched`,
   );
-  const { ledger } = resumeFrom(resume);
+  const { ledger, selection } = resumeFrom(resume);
   for (let i = resume.planFrom; i < resume.nextIndex; i++) {
-    const problem = deps.source.train(i);
+    // The problem the task was made of, which prompt selection may have taken from further on.
+    const problem = deps.source.train(sourceIndexOf(selection, i));
     if (problem && !ledger.isSettled(trainTaskId(i)))
       await publishTask({
         taskId: trainTaskId(i),

@@ -5,14 +5,18 @@ import { TaskLedger } from './accounting.js';
 import type { EvalRound } from './eval-rounds.js';
 import {
   afterPlan,
+  dropOutcome,
   evalDueAfter,
   finalEvalDue,
   type PlanConfig,
   type PlanState,
   planTasks,
   reachedTarget,
+  selectionAfter,
+  selectionAfterStep,
 } from './plan.js';
 import { evalSetsOf, type ProblemSource } from './problems.js';
+import { initialSelection } from './prompt-selection.js';
 import { type CoordinatorSnapshot, type ResumableContext, resumeFrom, snapshotOf } from './snapshot.js';
 import { NO_STEPS, withStep } from './training-stats.js';
 
@@ -45,7 +49,8 @@ export interface Context extends ResumableContext, PlanState {
 
 export type CoordinatorEvent =
   | { type: 'POLICY'; version: number }
-  | { type: 'DROPPED'; taskId: string; reason: DropReason }
+  /** `correctRate`: of a complete group, where the dropper said (filtered: 0 all wrong, 1 all right). */
+  | { type: 'DROPPED'; taskId: string; reason: DropReason; correctRate?: number }
   | { type: 'TRAINED'; event: TrainedEvent }
   /** A greedy answer of an evaluation round, or (without `scored`) a task that could not be answered. */
   | { type: 'EVAL_ANSWER'; round: number; taskId: string; scored?: Scored }
@@ -71,6 +76,7 @@ function initialContext(input: CoordinatorInput): Context {
         version: 0,
         nextIndex: 0,
         planFrom: 0,
+        selection: initialSelection(),
         ledger: TaskLedger.empty(),
         stepsCounted: new Set(),
         stats: NO_STEPS,
@@ -92,7 +98,7 @@ function initialContext(input: CoordinatorInput): Context {
     source: input.source,
     now,
     plan: [],
-    exhausted: input.source.train(resumed.nextIndex) === undefined,
+    exhausted: input.source.train(resumed.selection.cursor) === undefined,
   };
 }
 
@@ -118,13 +124,13 @@ export const coordinatorMachine = setup({
      */
     takePlan: assign(({ context }, params: { training: boolean }) => {
       const plan = planTasks(context, params.training);
-      return { ...afterPlan(context, plan), plan };
+      return { ...afterPlan(context, plan), plan: plan.tasks };
     }),
     clearPlan: assign({ plan: [] }),
   },
   delays: { drainTimeout: DRAIN_TIMEOUT_MS },
   guards: {
-    hasPlan: ({ context }) => planTasks(context).length > 0,
+    hasPlan: ({ context }) => planTasks(context).tasks.length > 0,
     closedBefore: ({ context }) => context.closed,
     /** Every dataset's base round is in: only base rounds run before training starts. */
     baseEvaluated: ({ context }) => context.evals.length >= evalSetsOf(context.source).length,
@@ -148,6 +154,11 @@ export const coordinatorMachine = setup({
     DROPPED: {
       actions: assign(({ context, event }) => ({
         ledger: context.ledger.settle(event.taskId, event.reason).ledger,
+        selection: selectionAfter(
+          context,
+          event.taskId,
+          dropOutcome(event.reason, event.correctRate, context.config.groupSize),
+        ),
       })),
     },
     TRAINED: {
@@ -159,6 +170,7 @@ export const coordinatorMachine = setup({
         for (const taskId of e.taskIds) ledger = ledger.settle(taskId, 'trained').ledger;
         return {
           ledger,
+          selection: selectionAfterStep(context, e),
           stepsCounted: new Set(context.stepsCounted).add(e.step),
           stats: withStep(context.stats, e),
         };
@@ -170,7 +182,8 @@ export const coordinatorMachine = setup({
         let counted: boolean;
         if (round === undefined) {
           const settled = context.ledger.settle(event.taskId, 'failed');
-          enqueue.assign({ ledger: settled.ledger });
+          const selection = selectionAfter(context, event.taskId, { kind: 'none' });
+          enqueue.assign({ ledger: settled.ledger, selection });
           counted = settled.changed;
         } else counted = context.rounds.get(round)?.unanswered().includes(event.taskId) === true;
         if (!counted) return;

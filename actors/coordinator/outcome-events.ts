@@ -11,7 +11,8 @@ export function eventsOfOutcome(o: Outcome): CoordinatorEvent[] {
   // A dropped evaluation task is an answer that will never come: it counts as wrong.
   if (o.kind === 'eval')
     return [{ type: 'EVAL_ANSWER', taskId: o.taskId, round: evalRoundOf(o.taskId) ?? -1 }];
-  return [{ type: 'DROPPED', taskId: o.taskId, reason: o.reason }];
+  const rate = o.correctRate === undefined ? {} : { correctRate: o.correctRate };
+  return [{ type: 'DROPPED', taskId: o.taskId, reason: o.reason, ...rate }];
 }
 
 export function eventsOfEvalAnswers(samples: readonly Scored[]): CoordinatorEvent[] {

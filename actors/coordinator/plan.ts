@@ -1,9 +1,17 @@
-import type { EvaluatedEvent, Task } from '../../bus/messages.js';
-import { evalTaskId, trainTaskId } from '../../bus/task-ids.js';
+import type { DropReason, EvaluatedEvent, Task, TrainedEvent } from '../../bus/messages.js';
+import { evalTaskId, trainIndexOf, trainTaskId } from '../../bus/task-ids.js';
 import { admits } from '../../nft/index.js';
 import type { TaskLedger } from './accounting.js';
 import { EvalRound } from './eval-rounds.js';
 import { evalSetsOf, type ProblemSource } from './problems.js';
+import {
+  type GroupOutcome,
+  recordOutcome,
+  type SelectionConfig,
+  type SelectionEnv,
+  type SelectionState,
+  selectionDraft,
+} from './prompt-selection.js';
 
 /**
  * What the coordinator decides to publish, as functions of its state: the training tasks admission
@@ -16,6 +24,9 @@ export interface PlanConfig {
   maxStaleness: number;
   groupSize: number;
   eval: { everySteps: number; targetAccuracy: number };
+  /** The run's seed and prompt selection; without them every problem of the source is taken in order. */
+  seed?: number;
+  selection?: SelectionConfig;
 }
 
 export interface PlanState {
@@ -23,6 +34,8 @@ export interface PlanState {
   source: ProblemSource;
   version: number;
   nextIndex: number;
+  /** Which of the source's problems the tasks are made of. */
+  selection: SelectionState;
   ledger: TaskLedger;
   roundsStarted: number;
   rounds: ReadonlyMap<number, EvalRound>;
@@ -31,14 +44,21 @@ export interface PlanState {
   doneReason?: string;
 }
 
+export interface Plan {
+  tasks: Task[];
+  /** The selection once the plan's training tasks are chosen. */
+  selection: SelectionState;
+}
+
 /** Tasks admission control lets out now, plus any evaluation round that is due. */
-export function planTasks(s: PlanState, includeTraining = true): Task[] {
+export function planTasks(s: PlanState, includeTraining = true): Plan {
   const tasks: Task[] = [];
   const sets = evalSetsOf(s.source).length;
   for (const [k, version] of s.evalDue.entries())
     tasks.push(...evalTasks(s.source, version, s.roundsStarted + k * sets));
-  if (!includeTraining || s.doneReason !== undefined || s.exhausted) return tasks;
+  if (!includeTraining || s.doneReason !== undefined || s.exhausted) return { tasks, selection: s.selection };
   const { config } = s;
+  const draft = selectionDraft(s.selection, selectionEnv(s));
   let index = s.nextIndex;
   // Tasks published in this plan are not in the ledger yet: count them as dispatched, not dropped.
   const dropped = s.ledger.droppedCount;
@@ -51,7 +71,7 @@ export function planTasks(s: PlanState, includeTraining = true): Task[] {
       maxStaleness: config.maxStaleness,
     })
   ) {
-    const problem = s.source.train(index);
+    const problem = draft.next(index);
     if (!problem) break;
     tasks.push({
       taskId: trainTaskId(index),
@@ -62,7 +82,18 @@ export function planTasks(s: PlanState, includeTraining = true): Task[] {
     });
     index++;
   }
-  return tasks;
+  return { tasks, selection: draft.state() };
+}
+
+/** What the prompt selection reads besides its state. */
+export function selectionEnv(s: Pick<PlanState, 'config' | 'source' | 'version'>): SelectionEnv {
+  return {
+    source: s.source,
+    ...(s.config.selection ? { config: s.config.selection } : {}),
+    seed: s.config.seed ?? 0,
+    version: s.version,
+    promptsPerStep: s.config.promptsPerStep,
+  };
 }
 
 /** One evaluation round per dataset, numbered from `firstRound` in the order of `evalSetsOf`. */
@@ -80,10 +111,38 @@ function evalTasks(source: ProblemSource, version: number, firstRound: number): 
   );
 }
 
+/** The selection once a training task's group ended so: what it says of the prompt is learned. */
+export function selectionAfter(s: PlanState, taskId: string, outcome: GroupOutcome): SelectionState {
+  const index = trainIndexOf(taskId);
+  return index === undefined ? s.selection : recordOutcome(s.selection, selectionEnv(s), index, outcome);
+}
+
+/** The selection once a step trained its groups: each carried signal. */
+export function selectionAfterStep(s: PlanState, e: TrainedEvent): SelectionState {
+  let selection = s.selection;
+  for (const [i, taskId] of e.taskIds.entries()) {
+    const correctRate = e.correctRates?.[i];
+    const rate = correctRate === undefined ? {} : { correctRate };
+    const outcome: GroupOutcome = { kind: 'signal', samples: s.config.groupSize, ...rate };
+    selection = selectionAfter({ ...s, selection }, taskId, outcome);
+  }
+  return selection;
+}
+
+/** A dropped group as the selection reads it: filtered ones had no signal, the others say nothing. */
+export function dropOutcome(
+  reason: DropReason,
+  correctRate: number | undefined,
+  samples: number,
+): GroupOutcome {
+  if (reason !== 'filtered') return { kind: 'none' };
+  return { kind: 'no-signal', samples, ...(correctRate === undefined ? {} : { correctRate }) };
+}
+
 /** The state once a plan is taken: its training tasks in the ledger, its evaluation rounds started. */
-export function afterPlan(s: PlanState, plan: readonly Task[]) {
+export function afterPlan(s: PlanState, plan: Plan) {
   let ledger = s.ledger;
-  for (const task of plan) if (task.kind === 'train') ledger = ledger.dispatch(task.taskId);
+  for (const task of plan.tasks) if (task.kind === 'train') ledger = ledger.dispatch(task.taskId);
   const nextIndex = ledger.dispatchedCount;
   const rounds = new Map(s.rounds);
   let roundsStarted = s.roundsStarted;
@@ -92,8 +151,18 @@ export function afterPlan(s: PlanState, plan: readonly Task[]) {
       const round = roundsStarted++;
       rounds.set(round, EvalRound.start(round, set.name, version, set.problems.length));
     }
-  const exhausted = s.source.train(nextIndex) === undefined;
-  return { planFrom: s.nextIndex, nextIndex, ledger, rounds, roundsStarted, evalDue: [], exhausted };
+  const { selection } = plan;
+  const exhausted = s.source.train(selection.cursor) === undefined;
+  return {
+    planFrom: s.nextIndex,
+    nextIndex,
+    selection,
+    ledger,
+    rounds,
+    roundsStarted,
+    evalDue: [],
+    exhausted,
+  };
 }
 
 /** Versions due for evaluation once `version` is published. */

@@ -4,6 +4,15 @@ import type { Problem } from '../../datasets/problem.js';
 export interface ProblemSource {
   /** Undefined once `epochs` passes over a finite dataset are used up. */
   train(index: number): Problem | undefined;
+  /**
+   * Distinct training problems: a finite dataset's pass, or the problems an endless generator draws
+   * from again and again; the scale of the time between two draws of one prompt.
+   */
+  size?: number;
+  /** What identifies a prompt across draws, for its history (default: its id). */
+  keyOf?(problem: Problem): string;
+  /** A difficulty bucket, where the source knows one (the built-in task). */
+  bucketOf?(problem: Problem): string | undefined;
   heldOut: Problem[];
   heldOutName: string;
   /** Benchmark files evaluated besides the held-out split (`eval.datasets`), in that order. */

@@ -1,5 +1,11 @@
 import type { EvaluatedEvent } from '../../bus/messages.js';
 import { type LedgerSnapshot, TaskLedger } from './accounting.js';
+import {
+  restoreSelection,
+  type SelectionSnapshot,
+  type SelectionState,
+  selectionSnapshot,
+} from './prompt-selection.js';
 import type { TrainingStats } from './training-stats.js';
 
 /**
@@ -13,6 +19,8 @@ export interface CoordinatorSnapshot {
   nextIndex: number;
   /** The first training task of the last plan: a restart publishes [planFrom, nextIndex) again. */
   planFrom: number;
+  /** Which problems the tasks were made of, and what was learned of them; absent in older snapshots. */
+  selection?: SelectionSnapshot;
   ledger: LedgerSnapshot;
   stepsCounted: number[];
   stats: TrainingStats;
@@ -35,6 +43,7 @@ export interface ResumableContext {
   version: number;
   nextIndex: number;
   planFrom: number;
+  selection: SelectionState;
   ledger: TaskLedger;
   stepsCounted: ReadonlySet<number>;
   stats: TrainingStats;
@@ -56,6 +65,7 @@ export function snapshotOf(ctx: ResumableContext): CoordinatorSnapshot {
     version: ctx.version,
     nextIndex: ctx.nextIndex,
     planFrom: ctx.planFrom,
+    selection: selectionSnapshot(ctx.selection),
     ledger: ctx.ledger.snapshot(),
     stepsCounted: [...ctx.stepsCounted],
     stats: ctx.stats,
@@ -76,6 +86,7 @@ export function resumeFrom(s: CoordinatorSnapshot): ResumableContext {
     version: s.version,
     nextIndex: s.nextIndex,
     planFrom: s.nextIndex,
+    selection: restoreSelection(s.selection, s.nextIndex),
     ledger: TaskLedger.restore(s.ledger),
     stepsCounted: new Set(s.stepsCounted),
     stats: s.stats,

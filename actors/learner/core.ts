@@ -44,6 +44,8 @@ export type BatchPlan =
       step: number;
       groups: TrainGroup[];
       taskIds: string[];
+      /** The correct rate of each trained group, in the order of `taskIds`. */
+      correctRates: number[];
       /** Staleness of each trained sample, and how many of them were correct. */
       stalenesses: number[];
       correct: number;
@@ -71,6 +73,7 @@ export function planBatch(
   const drops: Drop[] = [];
   const admitted: TrainGroup[] = [];
   const taskIds: string[] = [];
+  const correctRates: number[] = [];
   const stalenesses: number[] = [];
   let correct = 0;
   let duplicatesRejected = 0;
@@ -87,6 +90,7 @@ export function planBatch(
       continue;
     }
     taskIds.push(group.taskId);
+    correctRates.push(group.correctRate);
     for (const s of group.samples) {
       stalenesses.push(staleness(state.version, s.policyVersion));
       correct += s.reward;
@@ -111,6 +115,7 @@ export function planBatch(
     step: state.version,
     groups: admitted,
     taskIds,
+    correctRates,
     stalenesses,
     correct,
     duplicatesRejected,
@@ -135,6 +140,7 @@ export function advance(
     step: plan.step,
     policyVersion: plan.step + 1,
     taskIds: plan.taskIds,
+    correctRates: plan.correctRates,
     samples: n,
     trainAccuracy: n > 0 ? plan.correct / n : 0,
     stalenessMean: n > 0 ? plan.stalenesses.reduce((a, b) => a + b, 0) / n : 0,

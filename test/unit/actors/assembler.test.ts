@@ -30,9 +30,16 @@ describe('BatchAssembler', () => {
     const allRight = feed(a, group('t1', [1, 1, 1, 1]));
     const allWrong = feed(a, group('t2', [0, 0, 0, 0]));
     expect(allRight).toEqual([
-      { type: 'drop', taskId: 't1', reason: 'filtered', handles: ['t1/0', 't1/1', 't1/2', 't1/3'] },
+      {
+        type: 'drop',
+        taskId: 't1',
+        reason: 'filtered',
+        handles: ['t1/0', 't1/1', 't1/2', 't1/3'],
+        correctRate: 1,
+      },
     ]);
-    expect(allWrong[0]).toMatchObject({ type: 'drop', taskId: 't2', reason: 'filtered' });
+    // Which way it had no signal travels with the drop: prompt selection reads it.
+    expect(allWrong[0]).toMatchObject({ type: 'drop', taskId: 't2', reason: 'filtered', correctRate: 0 });
     expect(a.readyGroups).toBe(0);
   });
 

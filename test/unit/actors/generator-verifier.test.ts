@@ -90,7 +90,7 @@ describe('generator actor', () => {
       [3, '6'],
     ]);
     expect(samples.every((r) => r.policyVersion === 0 && r.groupSize === 4)).toBe(true);
-    expect(policy.calls[0]?.params).toMatchObject({ n: 4, temperature: 1 });
+    expect(policy.calls[0]?.params).toMatchObject({ n: 4, temperature: deps.config.sampling.temperature });
   });
 
   it('loads the newest announced weights before a task that needs them', async () => {

@@ -36,6 +36,7 @@ describe('learner core', () => {
       step: 3,
       policyVersion: 4,
       taskIds: ['t1', 't2'],
+      correctRates: [0.5, 0.5],
       samples: 4,
       trainAccuracy: 0.5,
       stalenessMean: 0.5,
