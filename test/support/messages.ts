@@ -1,4 +1,4 @@
-import type { Scored, Task } from '../../bus/messages.js';
+import type { Scored, Task, TrainedEvent } from '../../bus/messages.js';
 import { packFloat32, packInt32 } from '../../bus/packed.js';
 
 /** Builds a scored sample with sensible defaults, for tests of the buffer and learner. */
@@ -51,4 +51,30 @@ export function evalAnswers(published: readonly Task[], round: number, correct: 
         scored: { ...s, correct: Boolean(correct[i]) },
       };
     });
+}
+
+/** A trained step of `taskIds` at `step`, with neutral figures; `extra` sets any field. */
+export function trainedEvent(
+  step: number,
+  taskIds: string[],
+  extra: Partial<TrainedEvent> = {},
+): TrainedEvent {
+  return {
+    type: 'trained',
+    step,
+    policyVersion: step + 1,
+    taskIds,
+    samples: taskIds.length * 2,
+    trainAccuracy: 0.5,
+    stalenessMean: 0,
+    stalenessMax: 0,
+    duplicatesRejected: 0,
+    loss: 0,
+    terms: {},
+    gradNorm: 0,
+    stepSeconds: 0.1,
+    waitSeconds: 0,
+    stalenessCounts: [],
+    ...extra,
+  };
 }

@@ -5,7 +5,7 @@ import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
 import { parseRunConfig } from '../../../config/run-config.js';
-import { evalAnswers } from '../../support/messages.js';
+import { evalAnswers, trainedEvent } from '../../support/messages.js';
 
 const problem = (i: number) => ({
   id: `p${i}`,
@@ -109,7 +109,7 @@ describe('coordinator machine', () => {
     await settle();
     await h.answerEval(0, [true, true]);
     expect(h.train()).toHaveLength(12);
-    h.actor.send({ type: 'TRAINED', event: trained(0, ['t0', 't1', 't2', 't3']) });
+    h.actor.send({ type: 'TRAINED', event: trainedEvent(0, ['t0', 't1', 't2', 't3']) });
     await settle();
     expect(h.train()).toHaveLength(12);
     h.actor.send({ type: 'POLICY', version: 1 });
@@ -122,7 +122,7 @@ describe('coordinator machine', () => {
     await settle();
     await h.answerEval(0, [false, false]);
     for (let v = 1; v <= 3; v++) {
-      h.actor.send({ type: 'TRAINED', event: trained(v - 1, [`t${v - 1}`]) });
+      h.actor.send({ type: 'TRAINED', event: trainedEvent(v - 1, [`t${v - 1}`]) });
       h.actor.send({ type: 'POLICY', version: v });
       await settle();
     }
@@ -169,7 +169,7 @@ describe('coordinator machine', () => {
     const h = harness({ maxStaleness: 0, promptsPerStep: 1, everySteps: 1 });
     await settle();
     await h.answerEval(0, [false, false]);
-    h.actor.send({ type: 'TRAINED', event: trained(0, ['t0']) });
+    h.actor.send({ type: 'TRAINED', event: trainedEvent(0, ['t0']) });
     h.actor.send({ type: 'POLICY', version: 1 });
     h.actor.send({ type: 'RUN_DONE', reason: 'reached 1 steps' });
     await settle();
@@ -187,7 +187,7 @@ describe('coordinator machine', () => {
     await h.answerEval(0, [false, false]);
     expect(h.train()).toHaveLength(2);
     h.actor.send({ type: 'DROPPED', taskId: 't0', reason: 'filtered' });
-    h.actor.send({ type: 'TRAINED', event: trained(0, ['t1']) });
+    h.actor.send({ type: 'TRAINED', event: trainedEvent(0, ['t1']) });
     h.actor.send({ type: 'POLICY', version: 1 });
     await settle();
     expect(h.announced).toContain('done: dataset exhausted');
@@ -198,7 +198,7 @@ describe('coordinator machine', () => {
     await settle();
     await h.answerEval(0, [true, true]);
     expect(h.announced.some((a) => a.startsWith('done'))).toBe(false);
-    h.actor.send({ type: 'TRAINED', event: trained(0, ['t0']) });
+    h.actor.send({ type: 'TRAINED', event: trainedEvent(0, ['t0']) });
     h.actor.send({ type: 'POLICY', version: 1 });
     await settle();
     await h.answerEval(1, [true, true]);
@@ -213,10 +213,10 @@ describe('coordinator resume', () => {
     await first.answerEval(0, [true, false]);
     first.actor.send({ type: 'DROPPED', taskId: 't0', reason: 'filtered' });
     await settle();
-    first.actor.send({ type: 'TRAINED', event: trained(0, ['t1', 't2']) });
+    first.actor.send({ type: 'TRAINED', event: trainedEvent(0, ['t1', 't2']) });
     first.actor.send({ type: 'POLICY', version: 1 });
     await settle();
-    first.actor.send({ type: 'TRAINED', event: trained(1, ['t3']) });
+    first.actor.send({ type: 'TRAINED', event: trainedEvent(1, ['t3']) });
     first.actor.send({ type: 'POLICY', version: 2 });
     await settle();
     // Version 2's evaluation is under way when the coordinator dies.
@@ -248,7 +248,7 @@ describe('coordinator resume', () => {
     expect(after.filter((id) => before.includes(id))).toEqual([]);
     expect(Number(after[0]?.slice(1))).toBe(before.length);
     // A step reported again after a learner restart is counted once.
-    second.actor.send({ type: 'TRAINED', event: trained(1, ['t3']) });
+    second.actor.send({ type: 'TRAINED', event: trainedEvent(1, ['t3']) });
     await settle();
     expect(second.actor.getSnapshot().context.stats.steps).toBe(2);
     expect(second.actor.getSnapshot().context.ledger.counts().duplicatesTrained).toBe(0);
@@ -284,23 +284,3 @@ describe('coordinator resume', () => {
     expect(h.actor.getSnapshot().context.ledger.counts().lost).toBe(2);
   });
 });
-
-function trained(step: number, taskIds: string[]) {
-  return {
-    type: 'trained' as const,
-    step,
-    policyVersion: step + 1,
-    taskIds,
-    samples: taskIds.length * 2,
-    trainAccuracy: 0.5,
-    stalenessMean: 0,
-    stalenessMax: 0,
-    duplicatesRejected: 0,
-    loss: 0,
-    terms: {},
-    gradNorm: 0,
-    stepSeconds: 0.1,
-    waitSeconds: 0,
-    stalenessCounts: [],
-  };
-}

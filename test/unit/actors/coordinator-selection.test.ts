@@ -5,6 +5,7 @@ import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
 import { parseRunConfig } from '../../../config/run-config.js';
+import { trainedEvent } from '../../support/messages.js';
 import { runSummaryOf } from '../../support/run-checks.js';
 
 /** Four prompts over and over (a finite dataset read in passes), no evaluation set. */
@@ -59,25 +60,7 @@ const filtered = (taskId: string, correctRate: number): CoordinatorEvent => ({
 });
 
 function trained(step: number, taskIds: string[], correctRates: number[]): CoordinatorEvent {
-  const event = {
-    type: 'trained' as const,
-    step,
-    policyVersion: step + 1,
-    taskIds,
-    correctRates,
-    samples: taskIds.length * 2,
-    trainAccuracy: 0.5,
-    stalenessMean: 0,
-    stalenessMax: 0,
-    duplicatesRejected: 0,
-    loss: 0,
-    terms: {},
-    gradNorm: 0,
-    stepSeconds: 0.1,
-    waitSeconds: 0,
-    stalenessCounts: [],
-  };
-  return { type: 'TRAINED', event };
+  return { type: 'TRAINED', event: trainedEvent(step, taskIds, { correctRates }) };
 }
 
 describe('coordinator prompt selection', () => {
