@@ -118,7 +118,10 @@ export class TorchTrainer implements TrainerEngine {
     const module = options.module ?? 'nft_torch.server';
     const [command, ...pre] = options.launcher ?? [python];
     const root = options.packageRoot === undefined ? defaultPackageRoot() : options.packageRoot;
-    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', ...options.env };
+    // A fixed number of threads per parallel region: with dynamic threading a busy machine changes how
+    // reductions are split, and a step replayed from a checkpoint no longer matches to the last bit.
+    const fixedThreads = { OMP_DYNAMIC: 'FALSE', MKL_DYNAMIC: 'FALSE' };
+    const env: NodeJS.ProcessEnv = { ...fixedThreads, ...process.env, PYTHONUNBUFFERED: '1', ...options.env };
     if (root) env.PYTHONPATH = [root, env.PYTHONPATH].filter(Boolean).join(delimiter);
     const proc = new TorchProcess({
       command: command as string,
