@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScript } from '../cli/options.js';
 import type { RunSummary } from '../runtime/summary.js';
-import { quantile } from './quantile.js';
+import { quantile } from '../util/quantile.js';
 
 const { values } = parseScript({
   command: 'npm run bench:embedded',

@@ -21,7 +21,7 @@ import { loadOrBuildHfBase } from '../engines/torch/hf-base.js';
 import { missingPythonModules, projectPython } from '../engines/torch/python.js';
 import type { RunSummary } from '../runtime/summary.js';
 import { startNatsServer } from '../test/support/nats-server.js';
-import { quantile } from './quantile.js';
+import { quantile } from '../util/quantile.js';
 
 const { values } = parseScript({
   command: 'npm run bench:real',

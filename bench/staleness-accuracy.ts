@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScript } from '../cli/options.js';
 import { runAndRecord } from '../cli/run-command.js';
-import { parseRunConfig } from '../config/run-config.js';
+import { parseRunConfig } from '../config/parse-run-config.js';
 import type { RunSummary } from '../runtime/summary.js';
 
 const { values } = parseScript({

@@ -33,6 +33,23 @@ interface InFlight {
 
 const DEDUPE_WINDOW_MS = 120_000;
 
+const IMAGE_FORMAT = 'nft-memory-bus/1';
+
+/** What `MemoryBus.image()` returns: plain data (structured-clone safe) for a file. */
+export interface MemoryBusImage {
+  format: typeof IMAGE_FORMAT;
+  streams: {
+    name: string;
+    nextSeq: number;
+    deadLetterQueue: string | undefined;
+    seenIds: [string, number][];
+    messages: (Omit<Stored, 'unacked'> & { unacked: string[] })[];
+    durables: { name: string; opts: ConsumerOptions; deliveries: [number, number][] }[];
+  }[];
+  kv: [string, unknown][];
+  blobs: [string, Uint8Array][];
+}
+
 class MemoryStream {
   constructor(readonly name: string) {}
   readonly messages = new Map<number, Stored>();
@@ -68,13 +85,16 @@ export class MemoryBus implements Bus {
   readonly kv: KeyValue;
   readonly blobs: Blobs;
 
+  private readonly values = new Map<string, unknown>();
+  private readonly blobBytes = new Map<string, Uint8Array>();
+
   constructor(private readonly now: () => number = Date.now) {
-    const values = new Map<string, unknown>();
+    const values = this.values;
     this.kv = {
       get: async <T>(key: string) => structuredClone(values.get(key)) as T | undefined,
       put: async (key, value) => void values.set(key, structuredClone(value)),
     };
-    const blobs = new Map<string, Uint8Array>();
+    const blobs = this.blobBytes;
     this.blobs = {
       get: async (key) => blobs.get(key)?.slice(),
       put: async (key, bytes) => void blobs.set(key, bytes.slice()),
@@ -180,6 +200,53 @@ export class MemoryBus implements Bus {
         d.wake();
       }
     }
+  }
+
+  /**
+   * Everything the bus holds, as plain data: a run stopped with its actors (as if they had all crashed)
+   * goes on from it with `fromImage`. Messages a consumer held unacknowledged are in line again there,
+   * their delivery counts kept, as after an ack-wait expiry.
+   */
+  image(): MemoryBusImage {
+    return {
+      format: IMAGE_FORMAT,
+      streams: [...this.streams.values()].map((s) => ({
+        name: s.name,
+        nextSeq: s.nextSeq,
+        deadLetterQueue: s.deadLetterQueue,
+        seenIds: [...s.seenIds],
+        messages: [...s.messages.values()].map((m) => ({ ...m, unacked: [...m.unacked] })),
+        durables: [...s.durables.values()].map((d) => ({
+          name: d.name,
+          opts: d.opts,
+          deliveries: [...d.deliveries],
+        })),
+      })),
+      kv: [...this.values],
+      blobs: [...this.blobBytes],
+    };
+  }
+
+  static fromImage(image: MemoryBusImage, now: () => number = Date.now): MemoryBus {
+    if (image.format !== IMAGE_FORMAT) throw new Error(`not a bus image: format ${String(image.format)}`);
+    const bus = new MemoryBus(now);
+    for (const [key, value] of image.kv) bus.values.set(key, value);
+    for (const [key, bytes] of image.blobs) bus.blobBytes.set(key, bytes);
+    for (const saved of image.streams) {
+      const s = bus.stream(saved.name);
+      s.nextSeq = saved.nextSeq;
+      s.deadLetterQueue = saved.deadLetterQueue;
+      for (const [id, at] of saved.seenIds) s.seenIds.set(id, at);
+      for (const m of saved.messages) s.messages.set(m.seq, { ...m, unacked: new Set(m.unacked) });
+      for (const held of saved.durables) {
+        const d = new DurableState(held.name, held.opts);
+        for (const [seq, n] of held.deliveries) d.deliveries.set(seq, n);
+        for (const m of [...s.messages.values()].sort((a, b) => a.seq - b.seq))
+          if (m.unacked.has(d.name)) d.ready.push(m.seq);
+        s.durables.set(d.name, d);
+      }
+    }
+    return bus;
   }
 
   private stream(name: string): MemoryStream {

@@ -125,6 +125,10 @@ export const trainedEventSchema = z.object({
   loss: z.number(),
   terms: z.record(z.string(), z.number()),
   gradNorm: z.number(),
+  /** Mean entropy of the policy over the trained response tokens (nats). */
+  entropy: z.number().optional(),
+  /** On diagnosed steps: each loss term's gradient norm by itself (positive: right answers, negative: wrong). */
+  gradNormByTerm: z.record(z.string(), z.number()).optional(),
   stepSeconds: z.number(),
   /** Seconds the learner waited for this step's batch: the rollout autoscaler's starvation signal. */
   waitSeconds: z.number().min(0).default(0),

@@ -46,6 +46,7 @@ export async function ensureCaptureStream(
   retry: RetryPolicy,
   queue: string,
   streams: readonly string[],
+  replicas = 1,
 ): Promise<void> {
   const name = jetStreamName(queue);
   const wanted = advisorySubjects(streams.map(jetStreamName));
@@ -60,6 +61,7 @@ export async function ensureCaptureStream(
         subjects: wanted,
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
+        num_replicas: replicas,
         discard: DiscardPolicy.Old,
         max_age: nanos(KEEP_DEAD_LETTERS_MS),
       });

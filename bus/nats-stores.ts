@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type JetStreamClient, StorageType } from '@nats-io/jetstream';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm, setSha256Backend } from '@nats-io/obj';
@@ -22,10 +23,15 @@ function lazily<T>(open: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function natsKeyValue(js: JetStreamClient, bucket: string, retry: RetryPolicy): KeyValue {
+export function natsKeyValue(
+  js: JetStreamClient,
+  bucket: string,
+  retry: RetryPolicy,
+  replicas = 1,
+): KeyValue {
   const open = lazily<KV>(() =>
     retrying(`open KV bucket ${bucket}`, retry, () =>
-      new Kvm(js).create(bucket, { history: 1, storage: StorageType.File }),
+      new Kvm(js).create(bucket, { history: 1, storage: StorageType.File, replicas }),
     ),
   );
   return {
@@ -42,16 +48,16 @@ export function natsKeyValue(js: JetStreamClient, bucket: string, retry: RetryPo
   };
 }
 
-export function natsBlobs(js: JetStreamClient, bucket: string, retry: RetryPolicy): Blobs {
+export function natsBlobs(js: JetStreamClient, bucket: string, retry: RetryPolicy, replicas = 1): Blobs {
   const open = lazily<ObjectStore>(() =>
     retrying(`open object store ${bucket}`, retry, () =>
-      new Objm(js).create(bucket, { storage: StorageType.File }),
+      new Objm(js).create(bucket, { storage: StorageType.File, replicas }),
     ),
   );
   return {
     get: async (key) => {
       const os = await open();
-      return (await retrying(`blob get ${key}`, retry, () => os.getBlob(key))) ?? undefined;
+      return retrying(`blob get ${key}`, retry, () => readBlob(js, bucket, os, key));
     },
     put: async (key, bytes) => {
       const os = await open();
@@ -62,4 +68,41 @@ export function natsBlobs(js: JetStreamClient, bucket: string, retry: RetryPolic
       await retrying(`blob delete ${key}`, retry, () => os.delete(key));
     },
   };
+}
+
+/**
+ * An object's bytes, read chunk by chunk through the stream's message-get API (answered by the stream's
+ * leader) rather than the client's ephemeral ordered consumer: on a cluster that has lost a server for
+ * good, JetStream keeps placing new ephemeral consumers on the lost peer, and each such read waits out
+ * its timeout. The SHA-256 digest is checked as the client would.
+ */
+async function readBlob(
+  js: JetStreamClient,
+  bucket: string,
+  os: ObjectStore,
+  key: string,
+): Promise<Uint8Array | undefined> {
+  const info = await os.info(key);
+  if (!info || info.deleted) return undefined;
+  const out = new Uint8Array(info.size);
+  const jsm = await js.jetstreamManager();
+  const subject = `$O.${bucket}.C.${info.nuid}`;
+  let offset = 0;
+  let seq = 0;
+  for (let chunk = 0; chunk < info.chunks; chunk++) {
+    // next_by_subj: the first message on the subject at or after seq (the server's STREAM.MSG.GET).
+    const request = { seq: seq + 1, next_by_subj: subject } as unknown as { seq: number };
+    const m = await jsm.streams.getMessage(`OBJ_${bucket}`, request);
+    if (!m) throw new Error(`blob ${key}: chunk ${chunk + 1} of ${info.chunks} is missing`);
+    out.set(m.data, offset);
+    offset += m.data.length;
+    seq = m.seq;
+  }
+  const digest = `SHA-256=${createHash('sha256').update(out).digest('base64url')}`;
+  const padded = digest.padEnd(digest.length + ((4 - ((digest.length - 8) % 4)) % 4), '=');
+  if (offset !== info.size || padded !== info.digest)
+    throw new Error(
+      `blob ${key}: read ${offset} of ${info.size} bytes, digest ${padded}, expected ${info.digest}`,
+    );
+  return out;
 }

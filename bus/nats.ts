@@ -66,6 +66,12 @@ export interface NatsBusOptions {
   retryLimitMs?: number;
   kvBucket?: string;
   blobBucket?: string;
+  /**
+   * Servers that keep a copy of every stream, key-value bucket and object store this bus creates
+   * (JetStream R1, R3, R5): with 3 on a 3-server cluster, losing one server loses nothing acknowledged
+   * and writes go on. Default 1. Things that exist already keep their replicas.
+   */
+  replicas?: number;
   /** Wait for a server that is down at connect time (default), or fail at once (the operator reports it). */
   waitOnFirstConnect?: boolean;
 }
@@ -88,6 +94,7 @@ export class NatsBus implements Bus {
   private readonly requestTimeoutMs: number;
   private closed = false;
   private readonly kvBucket: string;
+  private readonly replicas: number;
   private readonly blobBucket: string;
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
@@ -132,8 +139,9 @@ export class NatsBus implements Bus {
     };
     this.kvBucket = options.kvBucket ?? 'nft_state';
     this.blobBucket = options.blobBucket ?? 'nft_blobs';
-    this.kv = natsKeyValue(js, this.kvBucket, this.retry);
-    this.blobs = natsBlobs(js, this.blobBucket, this.retry);
+    this.replicas = options.replicas ?? 1;
+    this.kv = natsKeyValue(js, this.kvBucket, this.retry, this.replicas);
+    this.blobs = natsBlobs(js, this.blobBucket, this.retry, this.replicas);
     this.consumerContext = {
       nc,
       jsm,
@@ -221,7 +229,7 @@ export class NatsBus implements Bus {
       this.deadLetterQueues.set(jetStreamName(stream), jetStreamName(queue));
       this.subjects.set(jetStreamName(stream), stream);
     }
-    await ensureCaptureStream(this.jsm, this.retry, queue, streams);
+    await ensureCaptureStream(this.jsm, this.retry, queue, streams, this.replicas);
   }
 
   async deadLetters(queue: string, opts: ConsumerOptions): Promise<Consumer<DeadLetter>> {
@@ -325,6 +333,7 @@ export class NatsBus implements Bus {
         subjects: [subject],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
+        num_replicas: this.replicas,
         discard: DiscardPolicy.Old,
         duplicate_window: nanos(DEDUPE_WINDOW_MS),
       });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ActorDeps } from '../actors/deps.js';
 import { NatsBus } from '../bus/nats.js';
 import { RunBus } from '../bus/run-bus.js';
-import { ConfigError, type RunConfig } from '../config/run-config.js';
+import { ConfigError } from '../config/parse-run-config.js';
+import type { RunConfig } from '../config/run-config.js';
 import { createEngines } from '../runtime/engines.js';
 import { openProblemSource } from '../runtime/problem-source.js';
 import { actorName, ROLES, type Role, startCoordinator, startWorker } from '../runtime/roles.js';
@@ -106,12 +107,13 @@ async function actor(argv: string[], signalled: StopSignal): Promise<number> {
       ),
     CONNECT_NOTICE_MS,
   );
-  const transport = await NatsBus.connect(
-    natsConnection(servers, values, `nft-${config.runId}-${name}`),
-  ).finally(() => clearInterval(waiting));
+  const transport = await NatsBus.connect({
+    ...natsConnection(servers, values, `nft-${config.runId}-${name}`),
+    replicas: config.natsReplicas,
+  }).finally(() => clearInterval(waiting));
   log(`connected to NATS at ${servers.split(',').length} server(s) for run ${config.runId}`);
   const bus = new RunBus(transport, config.runId);
-  const metrics = createMetrics();
+  const metrics = createMetrics(undefined, { run: config.runId });
   const server = config.metrics ? await serveMetrics(metrics.registry, config.metricsPort) : undefined;
   const deps = (n: string): ActorDeps<RunConfig> => ({ bus, config, metrics, log, name: n });
   try {

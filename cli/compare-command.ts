@@ -1,9 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { objectiveNames } from '../config/run-config.js';
-import { compareTable, meanCurve } from '../report/compare.js';
+import {
+  type ComparedRun,
+  compareMarkdown,
+  compareRows,
+  meanCurve,
+  type StepRow,
+} from '../report/compare.js';
 import { lineChart } from '../report/line-chart.js';
-import type { RunSummary } from '../runtime/summary.js';
 import { buildConfig } from './config-input.js';
 import { type CommandSpec, parseCommand } from './options.js';
 import { runAndRecord } from './run-command.js';
@@ -15,7 +20,10 @@ export const compareSpec = {
   about: `Runs every objective with seeds 1..N (sequentially, embedded), with early stopping off so curves are
 comparable, then writes to DIR:
   accuracy.svg    held-out accuracy vs step, one line per objective (mean over seeds)
-  table.md        steps to 0.9 held-out accuracy, final accuracy, wall time (mean over seeds)
+  table.md        median [range] over seeds: steps and seconds to 0.9 held-out accuracy, accuracy at equal
+                  steps and at equal wall time (the shortest run's), the share of wrong answers among
+                  the trained samples, the policy's entropy, the gradient norm of the loss's terms from
+                  wrong and from right answers (measured every 20 steps)
   compare.json    every run's summary
   <objective>-seed<N>/  each run's summary.json and metrics.jsonl
 The last line on stdout is one JSON object with the table's figures.`,
@@ -40,7 +48,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const { objectives, seeds, out } = values;
   mkdirSync(out, { recursive: true });
 
-  const runs: RunSummary[] = [];
+  const runs: ComparedRun[] = [];
   for (const objective of objectives) {
     for (let seed = 1; seed <= seeds; seed++) {
       const config = buildConfig(values.config, {
@@ -48,6 +56,8 @@ export async function compareCommand(argv: string[]): Promise<void> {
         seed,
         steps: values.steps,
         'eval.targetAccuracy': 1,
+        // The gradient norm of each loss term on the evaluated steps: what the table explains with.
+        'eval.termGradNormEvery': 20,
         out: join(out, `${objective}-seed${seed}`),
         metrics: false,
       });
@@ -56,13 +66,13 @@ export async function compareCommand(argv: string[]): Promise<void> {
       process.stderr.write(
         `    held-out ${summary.baseAccuracy?.toFixed(3)} → ${summary.finalAccuracy?.toFixed(3)} in ${summary.wallSeconds}s\n`,
       );
-      runs.push(summary);
+      runs.push({ summary, steps: stepRows(join(config.out, 'metrics.jsonl')) });
     }
   }
 
   const series = objectives.map((o) => ({
     name: o,
-    points: meanCurve(runs.filter((r) => r.objective === o)),
+    points: meanCurve(runs.map((r) => r.summary).filter((r) => r.objective === o)),
   }));
   writeFileSync(
     join(out, 'accuracy.svg'),
@@ -74,9 +84,26 @@ export async function compareCommand(argv: string[]): Promise<void> {
       yMax: 1,
     }),
   );
-  const table = compareTable(objectives, runs);
-  writeFileSync(join(out, 'table.md'), table.markdown);
-  writeFileSync(join(out, 'compare.json'), `${JSON.stringify(runs, null, 2)}\n`);
-  console.log(table.markdown);
-  console.log(JSON.stringify({ seeds, rows: table.rows }));
+  const rows = compareRows(objectives, runs);
+  const markdown = compareMarkdown(rows, runs);
+  writeFileSync(join(out, 'table.md'), markdown);
+  writeFileSync(
+    join(out, 'compare.json'),
+    `${JSON.stringify(
+      runs.map((r) => r.summary),
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(markdown);
+  console.log(JSON.stringify({ seeds, steps: values.steps, rows }));
+}
+
+/** The step rows of a run's metrics.jsonl (evaluations are rows of their own, skipped here). */
+function stepRows(file: string): StepRow[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as StepRow & { type?: string })
+    .filter((row) => row.type === 'step');
 }

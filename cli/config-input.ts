@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import YAML from 'yaml';
-import { ConfigError, parseRunConfig, type RunConfig } from '../config/run-config.js';
+import { ConfigError, parseRunConfig } from '../config/parse-run-config.js';
+import type { RunConfig } from '../config/run-config.js';
+import { jsonErrorPosition } from './json-error-position.js';
 
 /** Builds the run configuration: defaults, then the config file, then command-line flags. */
 
@@ -9,15 +11,23 @@ export interface FlagOverrides {
 }
 
 export function readConfigFile(path: string): unknown {
-  if (!existsSync(path)) throw new ConfigError(`--config ${path}: no such file`);
+  if (!existsSync(path)) throw new ConfigError(`--config ${path}: no such file; give a YAML or JSON file`);
+  if (statSync(path).isDirectory())
+    throw new ConfigError(`--config ${path}: is a directory; give a YAML or JSON file`);
   const text = readFileSync(path, 'utf8');
+  const json = path.endsWith('.json');
   try {
-    return path.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+    return json ? JSON.parse(text) : YAML.parse(text);
   } catch (err) {
-    throw new ConfigError(
-      `--config ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${String(err)}`,
-    );
+    const where = json ? jsonErrorPosition(text) : (err as YAML.YAMLError).linePos?.[0];
+    const at = where ? `:${where.line}:${where.col}` : '';
+    const reason = firstLine((err as Error).message);
+    throw new ConfigError(`--config ${path}${at}: not valid ${json ? 'JSON' : 'YAML'}: ${reason}`);
   }
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/, "[\s\S]*" is not valid JSON$/, '');
 }
 
 /** Sets `a.b.c` style paths, so flags and file share one namespace: the schema's. */

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config/run-config.js';
+import { ConfigError } from '../config/parse-run-config.js';
 import { type Benchmark, BenchmarkError, loadBenchmark } from '../evaluation/benchmark.js';
 import { type DatasetResult, evaluateBenchmark } from '../evaluation/evaluate.js';
 import { defaultPassKs } from '../evaluation/pass-at-k.js';
@@ -68,6 +68,11 @@ numeric tolerance). An invalid row stops the evaluation and is named with its fi
     limit: { type: 'integer', min: 1, help: 'only the first N problems of each file' },
     'batch-size': { type: 'integer', min: 1, default: 16, help: 'problems per generate call' },
     seed: { type: 'integer', min: 0, default: 1, help: 'sampling seed' },
+    weights: {
+      type: 'string',
+      value: 'PATH',
+      help: "with --engine embedded: these weights instead of the base (a run's OUT/policy, or a weights file)",
+    },
     config: { type: 'string', value: 'FILE', help: 'run configuration (model, checkpoint, openai settings)' },
     out: { type: 'string', value: 'DIR', default: 'runs/eval', help: 'where to write' },
   },
@@ -86,6 +91,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const batchSize = values['batch-size'];
   if (values.url !== undefined && engineName !== 'openai')
     throw new ConfigError('--url is the server of --engine openai');
+  if (values.weights !== undefined && engineName !== 'embedded')
+    throw new ConfigError('--weights is for --engine embedded: a server loads its own weights');
   const passAt = values['pass-at'] ?? defaultPassKs(k);
   for (const j of passAt) if (j > k) throw new ConfigError(`--pass-at ${j}: pass@j needs j ≤ --k (${k})`);
   const template = templateOf(values.template);
@@ -94,6 +101,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     seed,
     'openai.url': values.url,
     'openai.model': values.model,
+    'model.initFrom': values.weights,
     metrics: false,
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { ConfigError } from '../config/run-config.js';
-import { closest } from './did-you-mean.js';
+import { closest } from '../util/did-you-mean.js';
+import { InputError } from '../util/input-error.js';
 import { type CommandSpec, formatHelp } from './options.js';
 import { packageVersion } from './version.js';
 
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     const status = await (await load()).run(rest);
     return typeof status === 'number' ? status : 0;
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof InputError) {
       console.error(
         `nft-train ${name}: ${(err as Error).message}\nRun 'nft-train ${name} --help' for the options.`,
       );

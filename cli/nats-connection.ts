@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { NatsBusOptions } from '../bus/nats.js';
-import { ConfigError } from '../config/run-config.js';
+import { ConfigError } from '../config/parse-run-config.js';
 import type { Options } from './options.js';
 
 /**

@@ -3,6 +3,7 @@ import { RolloutScaler } from '../operators/autoscaler/scaler.js';
 import { Controller } from '../operators/controller/controller.js';
 import { NatsRunData } from '../operators/controller/run-data.js';
 import { KubeClient, kubeConfig } from '../operators/kube/client.js';
+import { parsePodSettings } from '../operators/reconcile/pod-settings.js';
 import { createOperatorMetrics } from '../telemetry/metrics.js';
 import { serveMetrics } from '../telemetry/server.js';
 import { natsConnection, natsOptions } from './nats-connection.js';
@@ -41,13 +42,27 @@ It connects to each run's spec.nats.url with its own NATS credentials (flags bel
     },
     'kube-token-file': { type: 'string', value: 'F', help: 'bearer token for --kube-server' },
     'kube-insecure': { type: 'boolean', help: 'skip TLS verification of --kube-server (test clusters only)' },
+    'pod-settings': {
+      type: 'string',
+      value: 'JSON',
+      env: 'NFT_POD_SETTINGS',
+      help: "scheduling of the run's pods: {imagePullSecrets, learner, rollout, verifier, control}, each with nodeSelector, tolerations, affinity, priorityClassName, runtimeClassName, resources (the chart sets it)",
+    },
+    'nats-replicas': {
+      type: 'integer',
+      min: 1,
+      max: 5,
+      env: 'NFT_NATS_REPLICAS',
+      defaultText: '1',
+      help: "JetStream replicas of a run's streams and stores when its spec.nats.replicas is unset (the chart: 3 with its clustered NATS)",
+    },
     ...natsOptions,
     'metrics-port': {
       type: 'integer',
       min: 0,
       max: 65535,
       defaultText: 'none',
-      help: "serve the operator's metrics on this port",
+      help: "serve the operator's metrics on this port, with /healthz and /readyz for probes",
     },
   },
   notes: `Stops cleanly on SIGTERM or SIGINT (exit 143 / 130); a restarted operator lists every run again and
@@ -75,16 +90,22 @@ export async function operatorCommand(argv: string[]): Promise<number> {
   );
   const data = new NatsRunData(natsBusOptions);
   const metrics = createOperatorMetrics();
-  const server = metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, metricsPort);
   const controller = new Controller({
     kube: new KubeClient(kc),
     data,
     scaler: new RolloutScaler(),
     image,
+    ...(values['nats-replicas'] !== undefined ? { natsReplicas: values['nats-replicas'] } : {}),
+    ...(values['pod-settings'] ? { pods: parsePodSettings(values['pod-settings'], '--pod-settings') } : {}),
     ...(namespace ? { namespace } : {}),
     log,
     metrics,
   });
+  // Probes and metrics answer from the start; /readyz turns 200 once the runs are listed and watched.
+  const server =
+    metricsPort === undefined
+      ? undefined
+      : await serveMetrics(metrics.registry, metricsPort, '0.0.0.0', { ready: () => controller.ready() });
   const stopped = new Promise<number>((resolve) => {
     process.once('SIGTERM', () => resolve(143));
     process.once('SIGINT', () => resolve(130));

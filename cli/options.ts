@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/run-config.js';
+import { ConfigError } from '../config/parse-run-config.js';
+import { closest } from '../util/did-you-mean.js';
 import type { FlagOverrides } from './config-input.js';
-import { closest } from './did-you-mean.js';
 import {
   type CommandSpec,
   type Option,

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, type RunConfig } from '../config/run-config.js';
+import { ConfigError } from '../config/parse-run-config.js';
+import type { RunConfig } from '../config/run-config.js';
 import type { SupervisedActor } from '../runtime/supervisor.js';
 import { supervise } from '../runtime/supervisor.js';
 

@@ -31,6 +31,29 @@ export const runConfigOptions = {
   'group-size': { type: 'integer', config: 'groupSize', help: 'responses per prompt' },
   'prompts-per-step': { type: 'integer', config: 'promptsPerStep', help: 'groups per optimisation step' },
   lr: { type: 'number', config: 'model.learningRate', help: 'learning rate of the RL updates' },
+  'nats-replicas': {
+    type: 'integer',
+    config: 'natsReplicas',
+    help: 'with --nats: servers that keep a copy of each stream and store (3 on a 3-server cluster)',
+  },
+  mlflow: {
+    type: 'string',
+    config: 'tracking.mlflow.uri',
+    value: 'URI',
+    help: 'report the run to this MLflow tracking server (experiment nft-train unless the config says)',
+  },
+  tensorboard: {
+    type: 'string',
+    config: 'tracking.tensorboard.dir',
+    value: 'DIR',
+    help: 'write TensorBoard event files here',
+  },
+  'init-from': {
+    type: 'string',
+    config: 'model.initFrom',
+    value: 'PATH',
+    help: "start from these weights instead of the base: a run's OUT/policy, or a weights file",
+  },
   dataset: {
     type: 'string',
     config: 'dataset.train',

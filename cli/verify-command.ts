@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { ConfigError } from '../config/run-config.js';
+import { ConfigError } from '../config/parse-run-config.js';
 import { verify } from '../math/index.js';
 import { type CommandSpec, parseCommand } from './options.js';
 
@@ -70,6 +70,8 @@ export async function verifyCommand(argv: string[], io: VerifyIo = processIo): P
 }
 
 async function verifyLines(path: string, mode: 'default' | 'strict-box', io: VerifyIo): Promise<number> {
+  if (path !== '-' && existsSync(path) && statSync(path).isDirectory())
+    throw new ConfigError(`--jsonl ${path}: is a directory; give a JSONL file (or - for standard input)`);
   const input: NodeJS.ReadableStream = path === '-' ? io.stdin : createReadStream(path);
   const opened = new Promise<void>((resolve, reject) => {
     input.once('error', (err: NodeJS.ErrnoException) =>
@@ -80,13 +82,17 @@ async function verifyLines(path: string, mode: 'default' | 'strict-box', io: Ver
   });
   await opened;
   let n = 0;
+  let blank = 0;
   let correct = 0;
   let skipped = 0;
   let withExpected = 0;
   let agreed = 0;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     n++;
-    if (line.trim() === '') continue;
+    if (line.trim() === '') {
+      blank++;
+      continue;
+    }
     let row: Record<string, unknown>;
     let pair: z.infer<typeof lineSchema>;
     try {
@@ -110,6 +116,9 @@ async function verifyLines(path: string, mode: 'default' | 'strict-box', io: Ver
     io.out(JSON.stringify({ ...row, ...result }));
   }
   const agreement = withExpected > 0 ? `, agreement with "expected" ${agreed}/${withExpected}` : '';
-  io.err(`verified ${n - skipped} lines: ${correct} correct, ${skipped} skipped${agreement}`);
+  const blanks = blank > 0 ? `, ${blank} blank` : '';
+  io.err(
+    `verified ${n - skipped - blank} lines: ${correct} correct, ${skipped} skipped${blanks}${agreement}`,
+  );
   return skipped > 0 ? 1 : 0;
 }

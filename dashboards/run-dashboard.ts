@@ -11,6 +11,19 @@ type MetricName = keyof Omit<typeof m, 'registry'>;
 /** The Prometheus name of a metric, from its definition. */
 const n = (metric: MetricName): string => (m[metric] as unknown as { name: string }).name;
 
+/** The run and namespace chosen at the top of the dashboard: two runs never blend in one panel. */
+const RUN_FILTER = 'run=~"$run", namespace=~"$namespace"';
+
+/** One of Node's default process metrics (prom-client's collectDefaultMetrics) of the chosen run. */
+const nodeMetric = (name: string): string => `${name}{${RUN_FILTER}}`;
+
+/**
+ * A metric's series of the chosen run: `name{run…}`, or `name_bucket{run…}` with a suffix; `labels`
+ * adds matchers of its own.
+ */
+const s = (metric: MetricName, suffix = '', labels = ''): string =>
+  `${n(metric)}${suffix}{${RUN_FILTER}${labels ? `, ${labels}` : ''}}`;
+
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, not a template literal.
 const DS = { type: 'prometheus', uid: '${datasource}' };
 
@@ -45,8 +58,31 @@ function panel(
   };
 }
 
+const rate = (metric: MetricName, by = '', labels = '') =>
+  `sum${by ? ` by (${by})` : ''} (rate(${s(metric, '', labels)}[$__rate_interval]))`;
 const quantile = (q: number, metric: MetricName, by = '') =>
-  `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${n(metric)}_bucket[$__rate_interval])))`;
+  `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${s(metric, '_bucket')}[$__rate_interval])))`;
+
+/** A dashboard variable listing the values of `label` on the policy-version series (one per run). */
+function variable(name: string, label: string, selector: string) {
+  return {
+    name,
+    label: name === 'run' ? 'Run' : 'Namespace',
+    type: 'query',
+    datasource: DS,
+    query: { query: `label_values(${n('policyVersion')}${selector}, ${label})`, refId: name },
+    definition: `label_values(${n('policyVersion')}${selector}, ${label})`,
+    refresh: 2,
+    includeAll: true,
+    multi: name === 'namespace',
+    allValue: '.*',
+    current: {},
+    sort: 1,
+  };
+}
+
+/** A row of two panels at height `y`: left and right. */
+const at = (row: number, right = false) => ({ x: right ? 12 : 0, y: row * 8 });
 
 export function runDashboard() {
   nextId = 1;
@@ -62,16 +98,18 @@ export function runDashboard() {
     templating: {
       list: [
         { name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source', current: {} },
+        variable('namespace', 'namespace', ''),
+        variable('run', 'run', '{namespace=~"$namespace"}'),
       ],
     },
     panels: [
       panel(
         'Accuracy',
         [
-          { expr: n('trainAccuracy'), legend: 'train (last batch)' },
-          { expr: n('evalAccuracy'), legend: 'held-out {{dataset}}' },
+          { expr: s('trainAccuracy'), legend: 'train (last batch)' },
+          { expr: s('evalAccuracy'), legend: 'held-out {{dataset}}' },
         ],
-        { x: 0, y: 0 },
+        at(0),
         'percentunit',
       ),
       panel(
@@ -80,135 +118,188 @@ export function runDashboard() {
           { expr: quantile(0.5, 'sampleStaleness'), legend: 'p50' },
           { expr: quantile(0.95, 'sampleStaleness'), legend: 'p95' },
           { expr: quantile(1, 'sampleStaleness'), legend: 'max' },
-          { expr: n('maxStaleness'), legend: 'bound (maxStaleness)' },
+          { expr: s('maxStaleness'), legend: 'bound (maxStaleness)' },
         ],
-        { x: 12, y: 0 },
+        at(0, true),
         'short',
         'Policy versions between generation and training of a sample',
       ),
       panel(
-        'Rollouts and tokens per second',
+        'Rollouts and samples trained per second',
         [
-          { expr: `sum by (kind) (rate(${n('rollouts')}[$__rate_interval]))`, legend: 'rollouts/s {{kind}}' },
-          { expr: `sum(rate(${n('rolloutTokens')}[$__rate_interval]))`, legend: 'tokens/s' },
-          { expr: `sum(rate(${n('samplesTrained')}[$__rate_interval]))`, legend: 'samples trained/s' },
+          { expr: rate('rollouts', 'kind'), legend: 'rollouts/s {{kind}}' },
+          { expr: rate('samplesTrained'), legend: 'samples trained/s' },
         ],
-        { x: 0, y: 8 },
+        at(1),
+        'ops',
+      ),
+      panel(
+        'Response tokens per second',
+        [{ expr: rate('rolloutTokens'), legend: 'tokens/s' }],
+        at(1, true),
         'ops',
       ),
       panel(
         'Queue depths',
         [
-          { expr: n('queuePending'), legend: 'pending {{stream}}' },
-          { expr: n('bufferGroups'), legend: 'groups in the buffer' },
+          { expr: s('queuePending'), legend: 'pending {{stream}}' },
+          { expr: s('bufferGroups'), legend: 'groups in the buffer' },
         ],
-        { x: 12, y: 8 },
+        at(2),
       ),
       panel(
-        'Learner step time and idle time',
+        'Learner step time',
         [
           { expr: quantile(0.5, 'learnerStepDuration'), legend: 'step p50' },
           { expr: quantile(0.95, 'learnerStepDuration'), legend: 'step p95' },
-          { expr: `rate(${n('learnerIdle')}[$__rate_interval])`, legend: 'idle fraction' },
         ],
-        { x: 0, y: 16 },
+        at(2, true),
         's',
       ),
       panel(
-        'Rollout workers and admission control',
+        'Learner idle and admission held back: share of time',
         [
-          { expr: `sum(${n('rolloutWorkers')})`, legend: 'rollout workers' },
-          { expr: `rate(${n('admissionBlocked')}[$__rate_interval])`, legend: 'fraction of time held back' },
+          { expr: rate('learnerIdle'), legend: 'learner waiting for a batch' },
+          { expr: rate('admissionBlocked'), legend: 'coordinator holding tasks back (staleness bound)' },
         ],
-        { x: 12, y: 16 },
+        at(3),
+        'percentunit',
+        'Seconds per second: 1 is all the time',
+      ),
+      panel(
+        'Rollout workers',
+        [{ expr: `sum(${s('rolloutWorkers')})`, legend: 'rollout workers' }],
+        at(3, true),
       ),
       panel(
         'Dropped groups by reason, and prompts skipped',
         [
-          { expr: `sum by (reason) (rate(${n('groupsDropped')}[$__rate_interval]))`, legend: '{{reason}}' },
-          { expr: `sum(rate(${n('promptsSkipped')}[$__rate_interval]))`, legend: 'prompts skipped' },
+          { expr: rate('groupsDropped', 'reason'), legend: '{{reason}}' },
+          { expr: rate('promptsSkipped'), legend: 'prompts skipped' },
         ],
-        { x: 0, y: 24 },
+        at(4),
         'ops',
         `Filtered groups were all right or all wrong; prompt selection skips prompts likely to be (share so far: ${n('filteredShare')})`,
       ),
-      panel('Loss terms', [{ expr: n('loss'), legend: '{{term}}' }], { x: 12, y: 24 }),
+      panel('Loss terms', [{ expr: s('loss'), legend: '{{term}}' }], at(4, true)),
       panel(
-        'Gradient norm and policy version',
+        'Gradient norm: the whole loss, and its terms by themselves',
         [
-          { expr: n('gradNorm'), legend: 'grad norm' },
-          { expr: n('policyVersion'), legend: 'policy version' },
+          { expr: s('gradNorm'), legend: 'whole loss (before clipping)' },
+          { expr: s('termGradNorm'), legend: '{{term}} term' },
         ],
-        { x: 0, y: 32 },
-      ),
-      panel(
-        'Generation, verification and redeliveries',
-        [
-          { expr: quantile(0.95, 'rolloutDuration'), legend: 'generation p95 (s)' },
-          { expr: quantile(0.95, 'verifyDuration'), legend: 'verification p95 (s)' },
-          {
-            expr: `sum by (result) (rate(${n('verifications')}[$__rate_interval]))`,
-            legend: 'verified/s {{result}}',
-          },
-          { expr: `rate(${n('tasksRedelivered')}[$__rate_interval])`, legend: 'redeliveries/s' },
-        ],
-        { x: 12, y: 32 },
-      ),
-      panel(
-        'Stalls: time without progress, and where the work in flight is',
-        [
-          { expr: `max(${n('runStalled')})`, legend: 'seconds without progress' },
-          { expr: `sum by (where) (${n('tasksInFlight')})`, legend: 'in flight at {{where}}' },
-        ],
-        { x: 0, y: 40 },
+        at(5),
         'short',
+        'positive: the right answers; negative: the wrong ones (measured every eval.termGradNormEvery steps)',
+      ),
+      panel(
+        'Policy entropy',
+        [{ expr: s('policyEntropy'), legend: 'entropy (nats per token)' }],
+        at(5, true),
+        'short',
+        'A collapsing entropy means the policy stops exploring',
+      ),
+      panel('Policy version', [{ expr: s('policyVersion'), legend: 'policy version' }], at(6)),
+      panel(
+        'Generation and verification time (p95)',
+        [
+          { expr: quantile(0.95, 'rolloutDuration'), legend: 'generation p95' },
+          { expr: quantile(0.95, 'verifyDuration'), legend: 'verification p95' },
+        ],
+        at(6, true),
+        's',
+      ),
+      panel(
+        'Verifications and redeliveries per second',
+        [
+          { expr: rate('verifications', 'result'), legend: 'verified/s {{result}}' },
+          { expr: rate('tasksRedelivered'), legend: 'redeliveries/s' },
+        ],
+        at(7),
+        'ops',
+      ),
+      panel(
+        'Stalls: seconds without progress',
+        [{ expr: `max(${s('runStalled')})`, legend: 'seconds without progress' }],
+        at(7, true),
+        's',
         'Set by the coordinator watchdog while nothing progresses with tasks in flight (watchdog.stallSeconds)',
+      ),
+      panel(
+        'Where the work in flight is',
+        [{ expr: `sum by (where) (${s('tasksInFlight')})`, legend: 'in flight at {{where}}' }],
+        at(8),
       ),
       panel(
         'Dead letters and tasks given up',
         [
           {
-            expr: `sum by (stream) (increase(${n('deadLetters')}[$__rate_interval]))`,
+            expr: `sum by (stream) (increase(${s('deadLetters')}[$__rate_interval]))`,
             legend: 'dead letters {{stream}}',
           },
           {
-            expr: `sum by (cause) (increase(${n('tasksExpired')}[$__rate_interval]))`,
+            expr: `sum by (cause) (increase(${s('tasksExpired')}[$__rate_interval]))`,
             legend: 'counted failed: {{cause}}',
           },
         ],
-        { x: 12, y: 40 },
+        at(8, true),
         'short',
         'Messages a consumer gave up on, and tasks the watchdog found lost, incomplete or overdue',
       ),
       panel(
-        'Weight sync: seconds to serve a new version (p50, p95), failures',
+        'Weight sync: seconds to serve a new version (p50, p95)',
         [
-          {
-            expr: `histogram_quantile(0.5, sum by (le) (rate(${n('weightSyncDuration')}_bucket[$__rate_interval])))`,
-            legend: 'p50',
-          },
-          {
-            expr: `histogram_quantile(0.95, sum by (le) (rate(${n('weightSyncDuration')}_bucket[$__rate_interval])))`,
-            legend: 'p95',
-          },
-          {
-            expr: `sum(increase(${n('weightSyncs')}{result="failed"}[$__rate_interval]))`,
-            legend: 'failed syncs',
-          },
+          { expr: quantile(0.5, 'weightSyncDuration'), legend: 'p50' },
+          { expr: quantile(0.95, 'weightSyncDuration'), legend: 'p95' },
         ],
-        { x: 0, y: 48 },
+        at(9),
         's',
         'From a policy announcement to the inference server serving it, confirmed and verified; a failure names its phase in the generator log',
       ),
       panel(
+        'Weight sync failures',
+        [
+          {
+            expr: `sum(increase(${s('weightSyncs', '', 'result="failed"')}[$__rate_interval]))`,
+            legend: 'failed syncs',
+          },
+        ],
+        at(9, true),
+      ),
+      panel(
         'Train-inference mismatch: |Δ log-prob|, sampler vs trainer',
         [
-          { expr: `max by (stat) (${n('logprobMismatch')})`, legend: '{{stat}}' },
-          { expr: `max(${n('weightSyncProbeDiff')})`, legend: 'probe at the last sync' },
+          { expr: `max by (stat) (${s('logprobMismatch')})`, legend: '{{stat}}' },
+          { expr: `max(${s('weightSyncProbeDiff')})`, legend: 'probe at the last sync' },
         ],
-        { x: 12, y: 48 },
+        at(10),
         'short',
         "The sampler's log-probs against the trainer's for the same tokens and weights (samples of the trainer's current version), and the weight-sync probe",
+      ),
+      panel(
+        'Process CPU: cores busy',
+        [
+          {
+            expr: `rate(${nodeMetric('process_cpu_seconds_total')}[$__rate_interval])`,
+            legend: '{{instance}}',
+          },
+        ],
+        at(10, true),
+        'short',
+        "Node's own process metrics, from every process of the run",
+      ),
+      panel(
+        'Process memory',
+        [{ expr: nodeMetric('process_resident_memory_bytes'), legend: 'resident {{instance}}' }],
+        at(11),
+        'bytes',
+      ),
+      panel(
+        'Event-loop lag (p99)',
+        [{ expr: nodeMetric('nodejs_eventloop_lag_p99_seconds'), legend: '{{instance}}' }],
+        at(11, true),
+        's',
+        'Time a ready callback waits: an actor whose loop lags answers its messages late',
       ),
     ],
   };

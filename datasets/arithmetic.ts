@@ -1,3 +1,4 @@
+import { InputError } from '../util/input-error.js';
 import { createRng, deriveSeed, randomInt } from '../util/random.js';
 import type { Problem } from './problem.js';
 
@@ -26,7 +27,7 @@ export const ARITHMETIC_SOURCE = 'arithmetic';
 export function arithmeticTask(spec: ArithmeticSpec, seed: number): ArithmeticTask {
   const space = (spec.max - spec.min + 1) ** 2 * spec.ops.length;
   if (spec.heldOutSize * 4 > space) {
-    throw new Error(
+    throw new InputError(
       `dataset.arithmetic.heldOutSize ${spec.heldOutSize} is too large for ${space} distinct problems; ` +
         'lower it or widen dataset.arithmetic.min/max',
     );

@@ -1,4 +1,5 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { InputError } from '../util/input-error.js';
 import type { RawRow } from './jsonl-rows.js';
 
 /**
@@ -12,15 +13,17 @@ import type { RawRow } from './jsonl-rows.js';
 export async function readParquetRows(path: string, columns?: readonly string[]): Promise<RawRow[]> {
   const file = await asyncBufferFromFile(path);
   const metadata = await parquetMetadataAsync(file).catch((e: unknown) => {
-    throw new Error(`${path}: not a readable Parquet file: ${(e as Error).message}`, { cause: e });
+    throw new InputError(`dataset ${path}: not a readable Parquet file (${(e as Error).message})`, {
+      cause: e,
+    });
   });
   let selected: string[] | undefined;
   if (columns) {
     const present = parquetSchema(metadata).children.map((c) => c.element.name);
     selected = present.filter((name) => columns.includes(name));
     if (selected.length === 0) {
-      throw new Error(
-        `${path}: none of the expected columns (${columns.join(', ')}); it has ${present.join(', ') || 'none'}`,
+      throw new InputError(
+        `dataset ${path}: none of the expected columns (${columns.join(', ')}); it has ${present.join(', ') || 'none'}`,
       );
     }
   }

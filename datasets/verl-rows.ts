@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
+import { InputError } from '../util/input-error.js';
 import { type RawRow, readJsonlRows } from './jsonl-rows.js';
 import { readParquetRows } from './parquet-rows.js';
 import type { Problem } from './problem.js';
@@ -43,7 +44,7 @@ export function formatSkip(skip: SkippedRow): string {
 export async function loadProblems(path: string, opts: LoadProblemsOptions = {}): Promise<LoadedProblems> {
   const ext = extname(path).toLowerCase();
   if (!(SUPPORTED_EXTENSIONS as readonly string[]).includes(ext)) {
-    throw new Error(
+    throw new InputError(
       `unsupported dataset file ${path}: expected one of ${SUPPORTED_EXTENSIONS.join(', ')}, got "${ext || 'no extension'}"`,
     );
   }
@@ -88,9 +89,9 @@ export async function loadProblems(path: string, opts: LoadProblemsOptions = {})
   }
 
   if (problems.length === 0) {
-    if (total === 0) throw new Error(`${path}: no rows`);
+    if (total === 0) throw new InputError(`${path}: no rows`);
     const first = skipped.slice(0, REASONS_IN_ERROR).map(formatSkip).join('; ');
-    throw new Error(
+    throw new InputError(
       `${path}: no valid row among ${total} (${first}${skipped.length > REASONS_IN_ERROR ? '; …' : ''})`,
     );
   }
@@ -103,9 +104,12 @@ async function assertFile(path: string): Promise<void> {
     isFile = (await stat(path)).isFile();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(
-      code === 'ENOENT' ? `dataset file not found: ${path}` : `cannot read dataset file ${path}: ${code}`,
+    throw new InputError(
+      code === 'ENOENT'
+        ? `dataset ${path}: no such file; give a JSONL or Parquet file of verl rows (or arithmetic)`
+        : `dataset ${path}: cannot read it (${code})`,
     );
   }
-  if (!isFile) throw new Error(`dataset path is not a file: ${path}`);
+  if (!isFile)
+    throw new InputError(`dataset ${path}: is a directory, not a file; give a JSONL or Parquet file`);
 }

@@ -118,6 +118,10 @@ export interface StepMetrics {
   /** Named loss terms and ratio statistics from the objective, e.g. positive, negative, ratioMean. */
   terms: Record<string, number>;
   gradNorm: number;
+  /** Mean entropy of the next-token distribution over response tokens (the sampling temperature's). */
+  entropy?: number;
+  /** On diagnosed steps: the gradient norm of each loss term by itself (`positive`, `negative`). */
+  gradNormByTerm?: Record<string, number>;
   samples: number;
   tokens: number;
 }

@@ -113,6 +113,16 @@ function ppoClip<T>(
   const clippedLoss = o.neg(o.mul(clipped, A));
   // −min(a, b) = max(−a, −b); a tie keeps the unclipped branch, whose gradient is the live one.
   const perToken = o.max(unclippedLoss, clippedLoss);
-  const policy = p.name === 'dapo' ? tokenMean(perToken) : scaledSum(perToken);
-  return { loss: policy, terms: { policy }, clampActive: o.gt(clippedLoss, unclippedLoss) };
+  const reduce = p.name === 'dapo' ? tokenMean : scaledSum;
+  const policy = reduce(perToken);
+  // Both reductions are linear, so the loss splits exactly into the part from right answers and the part
+  // from wrong ones: the same `positive` and `negative` terms NFT reports, comparable across objectives.
+  const c = o.rows(x.correct);
+  const positive = reduce(o.mul(perToken, c));
+  const negative = reduce(o.mul(perToken, o.sub(o.scalar(1), c)));
+  return {
+    loss: policy,
+    terms: { policy, positive, negative },
+    clampActive: o.gt(clippedLoss, unclippedLoss),
+  };
 }

@@ -28,7 +28,7 @@ export async function createEvalEngine(config: RunConfig, log: (line: string) =>
   if (config.engine === 'embedded')
     return {
       engine: new FittedPrompts(policy, (p) => fitEmbeddedPrompt(p, config.model.contextLength)),
-      label: `embedded (${config.model.checkpoint})`,
+      label: `embedded (${config.model.initFrom ?? config.model.checkpoint})`,
       dispose,
     };
   const label =

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRunConfig } from '../config/run-config.js';
+import { parseRunConfig } from '../config/parse-run-config.js';
 import { dashboardQueries } from '../dashboards/run-dashboard.js';
 import { runEmbedded } from '../runtime/embedded-run.js';
 import { freePort } from '../util/free-port.js';
@@ -17,6 +17,11 @@ import { freePort } from '../util/free-port.js';
 const STEPS = 60;
 /** Queries run once the run is this far, so that every metric has had time to appear. */
 const QUERY_AT_STEP = 45;
+
+/** Grafana's variables as the dashboard's user would set them: this run, any namespace, 15 s rates. */
+function grafanaVariables(expr: string, runId: string): string {
+  return expr.replaceAll('$__rate_interval', '15s').replaceAll('$namespace', '.*').replaceAll('$run', runId);
+}
 
 async function waitFor(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -84,7 +89,7 @@ try {
         results = await Promise.all(
           dashboardQueries().map(async (q) => ({
             ...q,
-            series: await query(promUrl, q.expr.replaceAll('$__rate_interval', '15s')),
+            series: await query(promUrl, grafanaVariables(q.expr, config.runId)),
           })),
         );
       })();

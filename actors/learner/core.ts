@@ -149,6 +149,8 @@ export function advance(
     loss: step.result.loss,
     terms: step.result.terms,
     gradNorm: step.result.gradNorm,
+    ...(step.result.entropy !== undefined && { entropy: step.result.entropy }),
+    ...(step.result.gradNormByTerm && { gradNormByTerm: step.result.gradNormByTerm }),
     stepSeconds: step.stepSeconds,
     waitSeconds: step.waitSeconds,
     stalenessCounts: countsOf(plan.stalenesses),

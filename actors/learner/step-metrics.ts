@@ -16,6 +16,9 @@ export function reportStep(
   metrics.samplesTrained.inc(outcome.samples);
   metrics.trainAccuracy.set(outcome.trainAccuracy);
   metrics.gradNorm.set(result.gradNorm);
+  if (result.entropy !== undefined) metrics.policyEntropy.set(result.entropy);
+  for (const [term, value] of Object.entries(result.gradNormByTerm ?? {}))
+    metrics.termGradNorm.set({ term }, value);
   metrics.loss.set({ term: 'total' }, result.loss);
   for (const [term, value] of Object.entries(result.terms)) {
     if (term === MISMATCH_TERMS.mean) metrics.logprobMismatch.set({ stat: 'mean' }, value);

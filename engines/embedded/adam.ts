@@ -45,8 +45,7 @@ export class Adam {
     this.step++;
     const t = this.step;
     return tf.tidy(() => {
-      const sq = [...grads.values()].map((g) => g.square().sum());
-      const norm = tf.sqrt(tf.addN(sq)) as tf.Scalar;
+      const norm = globalNorm([...grads.values()]);
       // scale = min(1, clip / norm): the standard clip_grad_norm_ rule.
       const scale = Number.isFinite(this.options.gradClip)
         ? tf.minimum(1, tf.div(this.options.gradClip, norm.add(1e-6)))
@@ -100,4 +99,9 @@ export class Adam {
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
+}
+
+/** The norm of all gradients taken together, √Σ‖g‖², as clip_grad_norm_ measures it. */
+export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))) as tf.Scalar);
 }

@@ -77,3 +77,6 @@ export function decodeContainer<M>(bytes: Uint8Array, expectedFormat: string): C
   if (offset !== bytes.length) throw new Error(`codec: ${bytes.length - offset} unexpected trailing bytes`);
   return { format: header.format, meta: header.meta, arrays };
 }
+
+/** The container format of `Transformer.toBytes`: the embedded model's weights. */
+export const WEIGHTS_FORMAT = 'nft-embedded-weights/1';

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, deriveSeed } from '../../util/random.js';
-import { decodeContainer, encodeContainer } from './codec.js';
+import { decodeContainer, encodeContainer, WEIGHTS_FORMAT } from './codec.js';
 import { dense, denseInference, layerNorm, layerNormInference } from './ops.js';
 import { type Architecture, initialValues, paramSpecs } from './params.js';
 
+export { WEIGHTS_FORMAT } from './codec.js';
 export type { Architecture } from './params.js';
 
 /**
@@ -50,8 +51,6 @@ interface LayerOps {
 }
 const TRAINING_OPS: LayerOps = { dense, layerNorm };
 const INFERENCE_OPS: LayerOps = { dense: denseInference, layerNorm: layerNormInference };
-
-export const WEIGHTS_FORMAT = 'nft-embedded-weights/1';
 
 /**
  * One-hot rows as float32. wasm's OneHot kernel writes integer bits whatever the requested dtype

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../../config/run-config.js';
 import { createRng, deriveSeed, type Rng } from '../../util/random.js';
 import type {
   BlobStore,
@@ -10,35 +9,13 @@ import type {
   SampleParams,
 } from '../types.js';
 import { initBackend } from './backend.js';
-import { type Architecture, disposeCache, Transformer } from './model.js';
+import { disposeCache, Transformer } from './model.js';
 import { pickToken } from './sampler.js';
 import { Serial } from './serial.js';
 import { BOS, type CharTokenizer, defaultTokenizer, EOS } from './tokenizer.js';
+import { architectureOf, type ModelShape, readWeights } from './weights-ref.js';
 
-export type ModelShape = Pick<ModelConfig, 'layers' | 'dModel' | 'heads' | 'contextLength'>;
-
-export function architectureOf(model: ModelShape, tokenizer: CharTokenizer = defaultTokenizer): Architecture {
-  const { layers, dModel, heads, contextLength } = model;
-  return { layers, dModel, heads, contextLength, vocabSize: tokenizer.vocabSize };
-}
-
-/**
- * Reads the weights a `PolicyRef` names: `blob:<key>` in the bus's blob store (the embedded trainer's
- * export), or `file://<dir>` (the torch trainer's export of the embedded model: dir/model.safetensors).
- */
-export async function readWeights(blobs: BlobStore | undefined, ref: PolicyRef): Promise<Uint8Array> {
-  if (ref.uri.startsWith('file://')) {
-    const { readExportedEmbedded } = await import('../torch/weights.js');
-    return readExportedEmbedded(ref.uri);
-  }
-  if (!ref.uri.startsWith('blob:'))
-    throw new Error(`embedded policy: cannot load ${ref.uri}, only blob:<key> and file://<dir> URIs`);
-  if (!blobs) throw new Error('embedded policy: load() needs a BlobStore');
-  const key = ref.uri.slice('blob:'.length);
-  const bytes = await blobs.get(key);
-  if (!bytes) throw new Error(`embedded policy: no blob ${key} for policy version ${ref.version}`);
-  return bytes;
-}
+export { architectureOf, type ModelShape, readWeights } from './weights-ref.js';
 
 export interface EmbeddedPolicyOptions {
   model: ModelShape;

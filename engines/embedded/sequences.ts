@@ -68,13 +68,26 @@ export function packSequences(pairs: readonly SequencePair[], contextLength: num
  * [B, T]. Selection is a one-hot product, not a gather (no gather gradients on wasm).
  */
 export function tokenLogprobs(model: Transformer, batch: PackedBatch, temperature: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const shape: [number, number] = [batch.rows, batch.length];
-    const logits = model.forward(tf.tensor2d(batch.inputs, shape, 'int32'));
-    const logp = tf.logSoftmax(temperature === 1 ? logits : logits.div(temperature));
-    const chosen = oneHotFloat(tf.tensor2d(batch.targets, shape, 'int32'), model.arch.vocabSize);
-    return logp.mul(chosen).sum(-1) as tf.Tensor2D;
-  });
+  return tf.tidy(() => tokenDistribution(model, batch, temperature, false).logp);
+}
+
+/**
+ * `tokenLogprobs`, and with `entropy` also the entropy of the temperature-scaled next-token distribution
+ * at every position, [B, T] (−Σ_v p_v log p_v): how sure the policy is where it samples.
+ */
+export function tokenDistribution(
+  model: Transformer,
+  batch: PackedBatch,
+  temperature: number,
+  entropy: boolean,
+): { logp: tf.Tensor2D; entropy?: tf.Tensor2D } {
+  const shape: [number, number] = [batch.rows, batch.length];
+  const logits = model.forward(tf.tensor2d(batch.inputs, shape, 'int32'));
+  const all = tf.logSoftmax(temperature === 1 ? logits : logits.div(temperature));
+  const chosen = oneHotFloat(tf.tensor2d(batch.targets, shape, 'int32'), model.arch.vocabSize);
+  const logp = all.mul(chosen).sum(-1) as tf.Tensor2D;
+  if (!entropy) return { logp };
+  return { logp, entropy: all.exp().mul(all).sum(-1).neg() as tf.Tensor2D };
 }
 
 /** Spreads per-response values (e.g. behaviour log-probs) into the packed [B, T] layout. */

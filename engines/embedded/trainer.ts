@@ -2,16 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../../config/run-config.js';
 import { type ObjectiveBatchTf, type ObjectiveParams, tfObjectiveLoss } from '../../nft/index.js';
 import type { BlobStore, PolicyRef, StepMetrics, TrainBatch, TrainerEngine, TrainSample } from '../types.js';
-import { Adam } from './adam.js';
+import { Adam, globalNorm } from './adam.js';
 import { initBackend } from './backend.js';
 import { decodeContainer, encodeContainer, type NamedArray } from './codec.js';
 import { type Architecture, Transformer } from './model.js';
 import { architectureOf, type ModelShape } from './policy.js';
 import {
   gatherResponseValues,
+  type PackedBatch,
   packSequences,
   type SequencePair,
   spreadResponseValues,
+  tokenDistribution,
   tokenLogprobs,
 } from './sequences.js';
 import { Serial } from './serial.js';
@@ -34,11 +36,21 @@ export interface EmbeddedTrainerOptions {
   /** πold: the generator's behaviour log-probs, or the current weights' before the update. */
   oldLogprobs?: 'behaviour' | 'recompute';
   tokenizer?: CharTokenizer;
+  /** Every this many steps (0: never), also measure each loss term's gradient norm by itself. */
+  diagnoseEvery?: number;
   /** Adam's β1, β2, ε (defaults 0.9, 0.999, 1e-8). */
   adam?: { beta1?: number; beta2?: number; epsilon?: number };
 }
 
 const STATE_FORMAT = 'nft-embedded-trainer/1';
+
+/** The loss terms whose gradient norms `diagnoseEvery` measures: from right answers and from wrong ones. */
+const DIAGNOSED_TERMS = ['positive', 'negative'] as const;
+
+/** Mean of `values` over the positions `mask` marks. */
+function maskedMean(values: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => values.mul(mask).sum().div(mask.sum().maximum(1)) as tf.Scalar);
+}
 
 interface StateMeta {
   arch: Architecture;
@@ -116,12 +128,18 @@ export class EmbeddedTrainer implements TrainerEngine {
     const mask = tf.tensor2d(packed.mask, shape);
     const correct = samples.map((s) => s.reward);
 
+    const inputs = { oldLogp, mask, correct, groupId: groupIds };
+    // Before the update, so that each term's gradient is taken at the weights the step's gradient is.
+    const diagnosed = this.diagnoses(batch.step) ? this.termGradNorms(packed, inputs) : undefined;
+
     let terms: Record<string, tf.Scalar> = {};
+    let entropy: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const logp = tokenLogprobs(this.model, packed, this.temperature);
-      const out = this.objective({ logp, oldLogp, mask, correct, groupId: groupIds });
+      const dist = tokenDistribution(this.model, packed, this.temperature, true);
+      const out = this.objective({ logp: dist.logp, ...inputs });
       // variableGrads disposes what its function creates except the loss; keep the terms for reporting.
       terms = Object.fromEntries(Object.entries(out.terms).map(([name, t]) => [name, tf.keep(t)]));
+      entropy = tf.keep(maskedMean(dist.entropy as tf.Tensor2D, mask));
       return out.loss;
     }, this.model.variables);
 
@@ -132,19 +150,64 @@ export class EmbeddedTrainer implements TrainerEngine {
 
     // One download for every number of the step.
     const names = Object.keys(terms);
+    const diagnosedNames = Object.keys(diagnosed ?? {});
     const all = tf.tidy(() =>
-      tf.stack([value, gradNorm, ...names.map((n) => (terms[n] as tf.Tensor).mean())]),
+      tf.stack([
+        value,
+        gradNorm,
+        entropy as tf.Scalar,
+        ...names.map((n) => (terms[n] as tf.Tensor).mean()),
+        ...diagnosedNames.map((n) => diagnosed?.[n] as tf.Scalar),
+      ]),
     );
     const numbers = await all.data();
-    tf.dispose([all, value, gradNorm, oldLogp, mask, Object.values(grads), Object.values(terms)]);
-
+    tf.dispose([all, value, gradNorm, oldLogp, mask, entropy as tf.Scalar, Object.values(grads)]);
+    tf.dispose([...Object.values(terms), ...Object.values(diagnosed ?? {})]);
+    const at = (i: number) => numbers[i] as number;
     return {
-      loss: numbers[0] as number,
-      gradNorm: numbers[1] as number,
-      terms: Object.fromEntries(names.map((n, i) => [n, numbers[i + 2] as number])),
+      loss: at(0),
+      gradNorm: at(1),
+      entropy: at(2),
+      terms: Object.fromEntries(names.map((n, i) => [n, at(i + 3)])),
+      ...(diagnosed && {
+        gradNormByTerm: Object.fromEntries(diagnosedNames.map((n, i) => [n, at(i + 3 + names.length)])),
+      }),
       samples: packed.rows,
       tokens: packed.tokens,
     };
+  }
+
+  private diagnoses(step: number): boolean {
+    const every = this.options.diagnoseEvery ?? 0;
+    return every > 0 && step % every === 0;
+  }
+
+  /**
+   * The gradient norm of each of the loss's `positive` and `negative` terms by itself (right answers and
+   * wrong ones): one more backward pass per term, so only every `diagnoseEvery` steps.
+   */
+  private termGradNorms(
+    packed: PackedBatch,
+    inputs: Omit<ObjectiveBatchTf, 'logp'>,
+  ): Record<string, tf.Scalar> {
+    const out: Record<string, tf.Scalar> = {};
+    for (const name of DIAGNOSED_TERMS) {
+      out[name] = tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const result = this.objective({
+            logp: tokenLogprobs(this.model, packed, this.temperature),
+            ...inputs,
+          });
+          const term = result.terms[name] ?? tf.scalar(0);
+          // 0·loss ties a term that is a constant (RFT has no negative term) to the weights: its gradient is 0.
+          const tied = term.add(result.loss.mul(0)) as tf.Scalar;
+          tf.dispose(Object.values(result.terms));
+          return tied;
+        }, this.model.variables);
+        return globalNorm(Object.values(grads));
+      });
+    }
+    return out;
   }
 
   /** log πθ (at the trainer's temperature) of each response token under the current weights. */

@@ -1,8 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeContainer, encodeContainer, type NamedArray } from '../embedded/codec.js';
-import { WEIGHTS_FORMAT } from '../embedded/model.js';
+import { decodeContainer, encodeContainer, type NamedArray, WEIGHTS_FORMAT } from '../embedded/codec.js';
 import { type Architecture, paramSpecs } from '../embedded/params.js';
 
 /**

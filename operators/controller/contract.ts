@@ -1,5 +1,6 @@
 import type { RolloutScaler } from '../autoscaler/scaler.js';
 import type { KubeClient } from '../kube/client.js';
+import type { PodSettings } from '../reconcile/pod-settings.js';
 import type { RunData } from './run-data.js';
 
 /**
@@ -17,6 +18,10 @@ export interface ReconcileDeps {
   scaler: RolloutScaler;
   /** The node runtime image the run's pods use. */
   image: string;
+  /** Scheduling and resources of the run's pods (the chart's values). */
+  pods?: PodSettings;
+  /** JetStream replicas for runs whose spec does not say. */
+  natsReplicas?: number;
   log: (line: string) => void;
   now?: () => Date;
   /** How long a deleted run's pods may take to drain before its data is deleted anyway. */

@@ -34,6 +34,9 @@ export class Controller {
   /** Passes completed, for tests and the operator's own metrics. */
   reconciles = 0;
 
+  /** The informer has listed the runs and watches them; false while a failed watch is resumed. */
+  private watching = false;
+
   constructor(private readonly opts: ControllerOptions) {}
 
   async start(): Promise<void> {
@@ -44,15 +47,27 @@ export class Controller {
     this.informer.on('update', enqueue);
     this.informer.on('delete', enqueue);
     this.informer.on('error', (err) => {
+      this.watching = false;
       if (this.stopped) return;
       this.opts.log(`watch failed, resuming in ${this.opts.rewatchMs ?? 1000} ms: ${describe(err)}`);
       setTimeout(() => {
         if (!this.stopped)
-          this.informer?.start().catch((e) => this.opts.log(`watch restart failed: ${describe(e)}`));
+          this.informer
+            ?.start()
+            .then(() => {
+              this.watching = true;
+            })
+            .catch((e) => this.opts.log(`watch restart failed: ${describe(e)}`));
       }, this.opts.rewatchMs ?? 1000).unref();
     });
     this.loop = this.work();
     await this.informer.start();
+    this.watching = true;
+  }
+
+  /** Ready: the first list of TrainingRuns is in and the watch is up (the readiness probe asks). */
+  ready(): boolean {
+    return this.watching && !this.stopped;
   }
 
   enqueue(key: string): void {

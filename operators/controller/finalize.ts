@@ -25,7 +25,13 @@ export async function finalize(
     (deps.now?.() ?? new Date()).getTime() - since >
     times * (deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
   if (spec) {
-    const drained = desiredObjects(run, { image: deps.image, rolloutReplicas: 0, drain: true });
+    const drained = desiredObjects(run, {
+      image: deps.image,
+      pods: deps.pods,
+      natsReplicas: deps.natsReplicas,
+      rolloutReplicas: 0,
+      drain: true,
+    });
     for (const obj of drained) await deps.kube.apply(obj as KubernetesObject);
     await prune(deps, run, drained);
     const left = (await workloadStates(deps, run, drained)).filter((w) => w.ready > 0 || w.replicas > 0);

@@ -66,7 +66,12 @@ function checkSpec(
   try {
     const spec = parseTrainingRunSpec(run.spec);
     // Also rejects what the spec allows but this version cannot run (UnsupportedRunError).
-    desiredObjects(run, { image: deps.image, rolloutReplicas: 0 });
+    desiredObjects(run, {
+      image: deps.image,
+      pods: deps.pods,
+      natsReplicas: deps.natsReplicas,
+      rolloutReplicas: 0,
+    });
     return { spec, invalidSpec: undefined };
   } catch (err) {
     return { spec: undefined, invalidSpec: (err as Error).message };
@@ -105,6 +110,8 @@ async function reconcileLive(
     deps.log(`${key}: rollout workers ${current} → ${decision.replicas} (${decision.reason})`);
   const wanted = desiredObjects(run, {
     image: deps.image,
+    pods: deps.pods,
+    natsReplicas: deps.natsReplicas,
     rolloutReplicas: decision.replicas,
     drain: finished,
   });

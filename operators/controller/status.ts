@@ -38,7 +38,7 @@ export function runStatus(previous: RunStatus | undefined, o: Observation, now: 
         : progress
           ? 'Running'
           : 'Pending';
-  const conditions: Condition[] = [
+  const conditions: NewCondition[] = [
     o.invalidSpec
       ? cond('Ready', 'False', 'InvalidSpec', o.invalidSpec)
       : notReady.length === 0
@@ -101,20 +101,22 @@ export function failedReconcileStatus(
   const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready');
   const old = previous?.conditions?.find((c) => c.type === 'Ready');
   const lastTransitionTime =
-    old && old.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : now.toISOString();
+    old && old.status === 'False' && old.lastTransitionTime ? old.lastTransitionTime : kubeTime(now);
   return {
     ...(previous ?? { phase: 'Pending' }),
     conditions: [{ ...old, ...failed, lastTransitionTime }, ...others],
   } as RunStatus;
 }
 
-function cond(type: string, status: Condition['status'], reason: string, message: string): Condition {
+type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+function cond(type: string, status: Condition['status'], reason: string, message: string): NewCondition {
   return { type, status, reason, message };
 }
 
 /** A condition keeps its transition time while its status stays the same (Kubernetes convention). */
 function withTransition(
-  c: Condition,
+  c: NewCondition,
   previous: Condition[] | undefined,
   generation: number,
   now: Date,
@@ -123,7 +125,7 @@ function withTransition(
   const lastTransitionTime =
     before && before.status === c.status && before.lastTransitionTime
       ? before.lastTransitionTime
-      : now.toISOString().replace(/\.\d+Z$/, 'Z');
+      : kubeTime(now);
   return { ...c, lastTransitionTime, observedGeneration: generation };
 }
 
@@ -134,4 +136,9 @@ function pick(s: RunStatus | undefined): Partial<RunStatus> {
   return Object.fromEntries(
     Object.entries({ policyVersion, step, trainAccuracy, stalenessP95 }).filter(([, v]) => v !== undefined),
   );
+}
+
+/** RFC 3339 in whole seconds, as the API server writes metav1.Time. */
+function kubeTime(now: Date): string {
+  return now.toISOString().replace(/\.\d+Z$/, 'Z');
 }

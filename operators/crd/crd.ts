@@ -9,27 +9,42 @@ export const VERSION = 'v1alpha1';
 export const KIND = 'TrainingRun';
 export const PLURAL = 'trainingruns';
 
+/** A status condition, as Kubernetes' own (metav1.Condition): every field but observedGeneration set. */
+const conditionSchema = z.object({
+  type: z.string().min(1).describe('What the condition is about, e.g. Ready or Progressing.'),
+  status: z.enum(['True', 'False', 'Unknown']).describe('Whether it holds.'),
+  reason: z.string().min(1).describe('Why, as one CamelCase word a program can match.'),
+  message: z.string().describe('Why, for a person.'),
+  lastTransitionTime: z.iso.datetime().describe('When status last changed.'),
+  observedGeneration: z.number().int().optional().describe('The spec generation it was set for.'),
+});
+
 export const trainingRunStatusSchema = z.object({
-  phase: z.enum(['Pending', 'Running', 'Draining', 'Succeeded', 'Failed']).optional(),
-  policyVersion: z.number().int().min(0).optional(),
-  step: z.number().int().min(0).optional(),
-  trainAccuracy: z.number().optional(),
-  evalAccuracy: z.number().optional(),
-  stalenessP95: z.number().optional(),
-  rolloutReplicas: z.number().int().min(0).optional(),
-  observedGeneration: z.number().int().optional(),
+  phase: z
+    .enum(['Pending', 'Running', 'Draining', 'Succeeded', 'Failed'])
+    .optional()
+    .describe('Where the run is in its life.'),
+  policyVersion: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('The latest policy version the learner published.'),
+  step: z.number().int().min(0).optional().describe('Optimisation steps taken.'),
+  trainAccuracy: z.number().optional().describe('Share of right answers in the last trained batch.'),
+  evalAccuracy: z.number().optional().describe('Held-out accuracy at the last evaluation.'),
+  stalenessP95: z
+    .number()
+    .optional()
+    .describe("95th percentile of the trained samples' staleness (policy versions)."),
+  rolloutReplicas: z.number().int().min(0).optional().describe('Rollout replicas the autoscaler wants.'),
+  observedGeneration: z.number().int().optional().describe('The spec generation this status describes.'),
   conditions: z
-    .array(
-      z.object({
-        type: z.string(),
-        status: z.enum(['True', 'False', 'Unknown']),
-        reason: z.string().optional(),
-        message: z.string().optional(),
-        lastTransitionTime: z.string().optional(),
-        observedGeneration: z.number().int().optional(),
-      }),
-    )
-    .optional(),
+    .array(conditionSchema)
+    .optional()
+    // One condition per type, merged by type on server-side apply.
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+    .describe('Ready, Progressing and RolloutScaled, as Kubernetes conditions.'),
 });
 
 function openApi(schema: z.ZodType): Record<string, unknown> {

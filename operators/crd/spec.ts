@@ -11,27 +11,49 @@ const replicas = z.number().int().min(0);
 
 export const rolloutSpecSchema = z
   .object({
-    /** The inference server beside each generator: vLLM or SGLang on GPUs, or the embedded/simulated engines on CPU. */
-    engine: z.enum(['vllm', 'sglang', 'embedded', 'simulated']).default('sglang'),
-    image: z.string().min(1).optional(),
-    /** The model the inference server loads, e.g. Qwen/Qwen2.5-Math-7B. */
-    model: z.string().min(1).optional(),
-    gpusPerReplica: z.number().int().min(0).default(1),
-    minReplicas: replicas.default(1),
-    maxReplicas: z.number().int().min(1).default(4),
+    engine: z
+      .enum(['vllm', 'sglang', 'embedded', 'simulated'])
+      .default('sglang')
+      .describe(
+        'The inference server beside each generator: vLLM or SGLang on GPUs, or the embedded/simulated engines on CPU.',
+      ),
+    image: z.string().min(1).optional().describe("Image of the rollout pods (default: the operator's)."),
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The model the inference server loads, e.g. Qwen/Qwen2.5-Math-7B.'),
+    gpusPerReplica: z.number().int().min(0).default(1).describe('GPUs each rollout replica requests.'),
+    minReplicas: replicas.default(1).describe('Fewest rollout replicas the autoscaler keeps.'),
+    maxReplicas: z.number().int().min(1).default(4).describe('Most rollout replicas the autoscaler starts.'),
     autoscaling: z
       .object({
-        /** `builtin`: the operator's staleness-aware autoscaler; `keda`: a KEDA ScaledObject on the task stream. */
-        engine: z.enum(['builtin', 'keda']).default('builtin'),
-        scaleUpStabilizationSeconds: z.number().int().min(0).default(30),
-        scaleDownStabilizationSeconds: z.number().int().min(0).default(300),
+        engine: z
+          .enum(['builtin', 'keda'])
+          .default('builtin')
+          .describe(
+            "`builtin`: the operator's staleness-aware autoscaler; `keda`: a KEDA ScaledObject on the task stream.",
+          ),
+        scaleUpStabilizationSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(30)
+          .describe('A higher desired replica count must hold this long before replicas are added.'),
+        scaleDownStabilizationSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(300)
+          .describe('A lower desired replica count must hold this long before replicas are removed.'),
       })
       .strict()
       .default(() => ({
         engine: 'builtin' as const,
         scaleUpStabilizationSeconds: 30,
         scaleDownStabilizationSeconds: 300,
-      })),
+      }))
+      .describe('How the rollout replicas scale.'),
   })
   .strict();
 
@@ -48,39 +70,73 @@ export const trainingRunSpecSchema = runConfigSchema
     checkpointDir: true,
     metrics: true,
     metricsPort: true,
+    // Reported by the embedded run's own process; a deployment has Prometheus and Grafana.
+    tracking: true,
+    // nats.replicas, beside the server it is about.
+    natsReplicas: true,
   })
   .extend({
     // Required: no default engine can stand for a run (vLLM and SGLang need an image and a model),
     // and the API server refuses a CRD whose default breaks its own CEL rules.
-    rollout: rolloutSpecSchema,
+    rollout: rolloutSpecSchema.describe(
+      'The rollout workers: a generator with its inference server per replica.',
+    ),
     learner: z
       .object({
-        image: z.string().min(1).optional(),
-        nodes: z.number().int().min(1).default(1),
-        gpusPerNode: z.number().int().min(0).default(1),
+        image: z.string().min(1).optional().describe("Image of the learner pods (default: the operator's)."),
+        nodes: z
+          .number()
+          .int()
+          .min(1)
+          .default(1)
+          .describe('Nodes the learner spans (one torchrun process per node).'),
+        gpusPerNode: z.number().int().min(0).default(1).describe('GPUs per learner node.'),
       })
       .strict()
-      .default(() => ({ nodes: 1, gpusPerNode: 1 })),
+      .default(() => ({ nodes: 1, gpusPerNode: 1 }))
+      .describe("The learner: the trainer's pods."),
     verifier: z
-      .object({ replicas: z.number().int().min(1).default(2) })
+      .object({ replicas: z.number().int().min(1).default(2).describe('Verifier replicas.') })
       .strict()
-      .default(() => ({ replicas: 2 })),
+      .default(() => ({ replicas: 2 }))
+      .describe('The verifier pods.'),
     checkpointing: z
       .object({
-        /** A PersistentVolumeClaim to keep checkpoints in … */
-        pvc: z.string().min(1).optional(),
-        /** … or an object-store URI (s3://…); neither: the NATS object store. */
-        uri: z.string().min(1).optional(),
+        pvc: z.string().min(1).optional().describe('A PersistentVolumeClaim to keep checkpoints in …'),
+        uri: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('… or an object-store URI (s3://…); neither: the NATS object store.'),
       })
       .strict()
-      .default(() => ({})),
+      .default(() => ({}))
+      .describe("Where the learner's checkpoints go."),
     nats: z
       .object({
-        url: z.string().min(1),
-        /** A Secret in the run's namespace with keys user/password or token (and optionally ca.crt). */
-        credentialsSecret: z.string().min(1).optional(),
+        url: z
+          .string()
+          .min(1)
+          .describe('nats://HOST:PORT of the server, or several, comma-separated (a cluster).'),
+        replicas: z
+          .number()
+          .int()
+          .min(1)
+          .max(5)
+          .optional()
+          .describe(
+            "JetStream replicas of the run's streams and stores; default: the operator's (3 with the chart's clustered NATS), else 1.",
+          ),
+        credentialsSecret: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "A Secret in the run's namespace with keys user/password or token (and optionally ca.crt).",
+          ),
       })
-      .strict(),
+      .strict()
+      .describe("The NATS JetStream server the run's actors meet on."),
   })
   .strict();
 

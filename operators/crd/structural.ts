@@ -2,7 +2,7 @@
  * JSON Schema (as zod writes it, draft 2020-12) → a Kubernetes structural OpenAPI v3 schema:
  * numeric exclusive bounds become OpenAPI 3.0's boolean form, `const` and unions of constants become
  * `enum`, `additionalProperties: false` goes (the API server prunes unknown fields), the
- * safe-integer bounds zod adds go, and anything without a type keeps its data
+ * safe-integer bounds and date-time regex zod adds go, and anything without a type keeps its data
  * (`x-kubernetes-preserve-unknown-fields`).
  */
 
@@ -27,6 +27,8 @@ function convert(schema: Schema): Schema {
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (DROP.has(key)) continue;
+    // zod spells out its date-time regex; the API server checks `format: date-time` itself.
+    if (key === 'pattern' && schema.format === 'date-time') continue;
     if (key === 'properties') {
       out.properties = Object.fromEntries(
         Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, toStructural(v)]),

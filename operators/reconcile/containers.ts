@@ -1,16 +1,12 @@
 import type { TrainingRunSpec } from '../crd/spec.js';
 
-/** What every container of a run shares: its security settings, GPU requests and NATS credentials. */
+/** What every container of a run shares: its security settings and NATS credentials. */
 
 export const securityContext = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   capabilities: { drop: ['ALL'] },
 };
-
-export function gpuLimits(gpus: number) {
-  return gpus > 0 ? { resources: { limits: { 'nvidia.com/gpu': String(gpus) } } } : {};
-}
 
 /** The run's NATS server, and the credentials in the Secret the spec names, if it names one. */
 export function natsEnv(nats: TrainingRunSpec['nats']) {

@@ -34,7 +34,7 @@ export interface RunContext {
 /** Parses the spec and derives the run config; throws on a spec that cannot be run. */
 export function runContext(run: TrainingRun, opts: DesiredOptions): RunContext {
   const spec = parseTrainingRunSpec(run.spec);
-  const config = runConfigOf(run, spec);
+  const config = runConfigOf(run, spec, { natsReplicas: opts.natsReplicas });
   const name = run.metadata.name;
   return {
     run,

@@ -1,7 +1,8 @@
 import type { RunConfig } from '../../config/run-config.js';
 import type { TrainingRunSpec } from '../crd/spec.js';
-import { gpuLimits, securityContext } from './containers.js';
+import { securityContext } from './containers.js';
 import { CHECKPOINT_PATH, INFERENCE_PORT, WEIGHTS_PATH } from './layout.js';
+import { containerResources, type PodPlacement } from './pod-settings.js';
 
 /** The inference servers the generators know how to sync weights with. */
 export type ServerKind = Exclude<RunConfig['openai']['server'], 'auto'>;
@@ -61,7 +62,7 @@ function serverCommand(kind: ServerKind, model: string, gpus: number) {
  * or weights the generator fetched into the shared /weights). The probes run inside the container,
  * since the kubelet's own HTTP probes would knock on the pod's IP, where nothing listens.
  */
-export function inferenceContainer(spec: TrainingRunSpec, kind: ServerKind) {
+export function inferenceContainer(spec: TrainingRunSpec, kind: ServerKind, placement: PodPlacement = {}) {
   const pvc = spec.checkpointing.pvc;
   return {
     name: 'inference',
@@ -76,7 +77,8 @@ export function inferenceContainer(spec: TrainingRunSpec, kind: ServerKind) {
       failureThreshold: 90,
     },
     securityContext,
-    ...gpuLimits(spec.rollout.gpusPerReplica),
+    // The rollout pods' resources are the server's: it holds the GPUs and the model's memory.
+    ...containerResources(placement, spec.rollout.gpusPerReplica),
     volumeMounts: [
       { name: 'tmp', mountPath: '/tmp' },
       { name: 'weights', mountPath: WEIGHTS_PATH, readOnly: true },

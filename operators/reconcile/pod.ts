@@ -1,7 +1,8 @@
-import { gpuLimits, natsEnv, securityContext } from './containers.js';
+import { natsEnv, securityContext } from './containers.js';
 import { labels, type RunContext } from './context.js';
 import { inferenceContainer } from './inference.js';
 import { CHECKPOINT_PATH, CONFIG_PATH, DRAIN_SECONDS, METRICS_PORT, WEIGHTS_PATH } from './layout.js';
+import { containerResources, placementFields, placementOf } from './pod-settings.js';
 
 /** How an actor's pods differ from the plain one: arguments, GPUs, image, an inference server, checkpoints. */
 export interface PodShape {
@@ -19,9 +20,11 @@ export interface PodShape {
 export function podTemplate(ctx: RunContext, role: string, shape: PodShape = {}) {
   const { extraArgs = [], gpus = 0, image = ctx.opts.image, inference = false, checkpoints } = shape;
   const { name, pvc, server } = ctx;
+  const placement = placementOf(ctx.opts.pods, role);
   return {
     metadata: { labels: labels(ctx, role) },
     spec: {
+      ...placementFields(placement, ctx.opts.pods?.imagePullSecrets ?? []),
       terminationGracePeriodSeconds: DRAIN_SECONDS,
       securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [
@@ -42,7 +45,7 @@ export function podTemplate(ctx: RunContext, role: string, shape: PodShape = {})
           env: natsEnv(ctx.spec.nats),
           ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
           securityContext,
-          ...gpuLimits(gpus),
+          ...containerResources(inference && server ? {} : placement, gpus),
           volumeMounts: [
             { name: 'config', mountPath: '/etc/nft', readOnly: true },
             { name: 'tmp', mountPath: '/tmp' },
@@ -53,7 +56,7 @@ export function podTemplate(ctx: RunContext, role: string, shape: PodShape = {})
               : []),
           ],
         },
-        ...(inference && server ? [inferenceContainer(ctx.spec, server)] : []),
+        ...(inference && server ? [inferenceContainer(ctx.spec, server, placement)] : []),
       ],
       volumes: [
         { name: 'config', configMap: { name: `${name}-config` } },

@@ -9,8 +9,9 @@ import { type TrainingRun, UnsupportedRunError } from './types.js';
 export function runConfigOf(
   run: TrainingRun,
   spec: TrainingRunSpec = parseTrainingRunSpec(run.spec),
+  defaults: { natsReplicas?: number } = {},
 ): RunConfig {
-  const { rollout, learner: _l, verifier, checkpointing, nats: _n, ...config } = spec;
+  const { rollout, learner: _l, verifier, checkpointing, nats, ...config } = spec;
   if (checkpointing.uri)
     throw new UnsupportedRunError(
       `checkpointing.uri ${checkpointing.uri}: object-store checkpoints are not available in this version; use checkpointing.pvc (a volume), or neither (the NATS object store)`,
@@ -19,6 +20,7 @@ export function runConfigOf(
   return runConfigSchema.parse({
     ...config,
     runId: run.metadata.name,
+    natsReplicas: nats.replicas ?? defaults.natsReplicas ?? 1,
     engine: server ? 'openai' : rollout.engine,
     ...(server
       ? {

@@ -1,3 +1,5 @@
+import type { PodSettings } from './pod-settings.js';
+
 /**
  * What the rendering of a run's objects takes and gives, and what it shares with the controller: the
  * kinds a run may own and the label that ties them to it.
@@ -13,6 +15,10 @@ export interface TrainingRun {
 export interface DesiredOptions {
   /** The node runtime image (actors and operator). */
   image: string;
+  /** Scheduling and resources of the run's pods, per kind of pod (the chart's values). */
+  pods?: PodSettings;
+  /** JetStream replicas for runs whose spec does not say (`nats.replicas`). */
+  natsReplicas?: number;
   /** Rollout workers to run now, within the spec's min and max. */
   rolloutReplicas: number;
   /**

@@ -8,7 +8,7 @@ import type { RunSummary } from '../../runtime/summary.js';
 import { createRng, shuffle } from '../../util/random.js';
 import { runCli } from '../support/cli-run.js';
 import { noNatsHere, useNatsServer } from '../support/nats-suite.js';
-import { smallSimulatedRun } from '../support/run-checks.js';
+import { smallSimulatedRun } from '../support/small-run.js';
 
 /**
  * Chaos: eight actor processes over a real nats-server, and every fault that stalled runs before.

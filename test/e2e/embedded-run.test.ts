@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../config/run-config.js';
+import { parseRunConfig } from '../../config/parse-run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { runCli } from '../support/cli-run.js';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAndRecord } from '../../cli/run-command.js';
-import { parseRunConfig } from '../../config/run-config.js';
+import { parseRunConfig } from '../../config/parse-run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
-import { smallSimulatedRun } from '../support/run-checks.js';
+import { smallSimulatedRun } from '../support/small-run.js';
 
 /** A benchmark-shaped file whose problems the simulated policy answers (it reads `a+b` in a prompt). */
 function sumsFile(): string {
@@ -50,7 +50,7 @@ describe('evaluation on configured datasets during a run', () => {
     expect(summary.lost).toBe(0);
   }, 60_000);
 
-  it('reports each dataset as nft_eval_accuracy{dataset}', async () => {
+  it('reports each dataset as nft_eval_accuracy_ratio{dataset}', async () => {
     let port: number | undefined;
     let scraped: Promise<string> | undefined;
     const config = parseRunConfig({
@@ -72,7 +72,7 @@ describe('evaluation on configured datasets during a run', () => {
       },
     });
     const text = await scraped;
-    expect(text).toMatch(/nft_eval_accuracy\{dataset="sums"\} [\d.]+/);
-    expect(text).toMatch(/nft_eval_accuracy\{dataset="arithmetic"\} [\d.]+/);
+    expect(text).toMatch(/nft_eval_accuracy_ratio\{dataset="sums",run="[^"]+"\} [\d.]+/);
+    expect(text).toMatch(/nft_eval_accuracy_ratio\{dataset="arithmetic",run="[^"]+"\} [\d.]+/);
   }, 60_000);
 });

@@ -328,7 +328,7 @@ describe.skipIf(skip)('the operator against a real Kubernetes API server', () =>
       '--set',
       `image.repository=${IMAGE_REPOSITORY}`,
       '--set',
-      'operator.logLevel=debug',
+      'runPods.learner.priorityClassName=training',
     ]);
     expect(upgrade.code, upgrade.stderr).toBe(0);
     expect(await token()).toBe(first);

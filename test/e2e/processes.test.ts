@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, startNatsServer } from '../support/nats-server.js';
 import { noNatsHere } from '../support/nats-suite.js';
-import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
+import { expectCompleteRun } from '../support/run-checks.js';
+import { smallSimulatedRun } from '../support/small-run.js';
 
 /** Each actor in a process of its own, meeting on a real NATS server: `nft-train actor <role>`. */
 describe.skipIf(noNatsHere)('one process per actor over NATS', () => {

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus } from '../../bus/bus.js';
 import { NatsBus } from '../../bus/nats.js';
-import { parseRunConfig } from '../../config/run-config.js';
+import { parseRunConfig } from '../../config/parse-run-config.js';
 import { runEmbedded } from '../../runtime/embedded-run.js';
 import { createEngines } from '../../runtime/engines.js';
 import { openProblemSource } from '../../runtime/problem-source.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { type NatsTestServer, startNatsServer } from '../support/nats-server.js';
 import { noNatsHere } from '../support/nats-suite.js';
-import { expectCompleteRun, smallSimulatedRun } from '../support/run-checks.js';
+import { expectCompleteRun } from '../support/run-checks.js';
+import { smallSimulatedRun } from '../support/small-run.js';
 
 /** The real actors on the simulated engines: the pipeline's accounting, on either transport. */
 const config = (runId: string) => parseRunConfig({ ...smallSimulatedRun(0.05), runId, metrics: false });

@@ -2,7 +2,8 @@ import type { ActorDeps } from '../../actors/deps.js';
 import { MemoryBus } from '../../bus/memory.js';
 import type { TrainedEvent } from '../../bus/messages.js';
 import { RunBus } from '../../bus/run-bus.js';
-import { parseRunConfig, type RunConfig, type RunConfigInput } from '../../config/run-config.js';
+import { parseRunConfig } from '../../config/parse-run-config.js';
+import type { RunConfig, RunConfigInput } from '../../config/run-config.js';
 import { createMetrics } from '../../telemetry/metrics.js';
 
 /** Real bus, real config, fresh metrics: what an actor gets in production, minus the engines. */

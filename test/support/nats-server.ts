@@ -48,7 +48,7 @@ export function natsAvailability(): NatsAvailability {
   return { ok: false, reason: MISSING };
 }
 
-const MISSING =
+export const MISSING =
   'no nats-server binary on PATH (or in /usr/sbin) and NATS_URL is unset: install it with ' +
   '`apt-get install nats-server` or point NATS_URL at a JetStream-enabled server';
 
@@ -109,7 +109,12 @@ export async function startNatsServer(
   };
 }
 
-function launch(binary: string, port: number, storeDir: string, extra: string[] = []): Promise<ChildProcess> {
+export function launch(
+  binary: string,
+  port: number,
+  storeDir: string,
+  extra: string[] = [],
+): Promise<ChildProcess> {
   const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extra];
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -141,7 +146,7 @@ function launch(binary: string, port: number, storeDir: string, extra: string[] 
   });
 }
 
-async function halt(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+export async function halt(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);

@@ -91,7 +91,7 @@ def objective(p, logp, old_logp, mask, correct=None, group_id=None, stats=None, 
     scaled_sum = lambda v: (v * mask).sum() / p.lossScaleTokens  # noqa: E731
 
     if p.name in PPO_OBJECTIVES:
-        loss, terms, active = _ppo_clip(p, R, rows("adv"), token_mean, scaled_sum)
+        loss, terms, active = _ppo_clip(p, R, rows("adv"), rows("correct"), token_mean, scaled_sum)
     else:
         loss, terms, active = _nft(p, R, rows("rate"), rows("correct"), rows("weight"), scaled_sum)
 
@@ -120,7 +120,7 @@ def _nft(p, R, r_hat, c, w, reduce):
     return positive + negative, {"positive": positive, "negative": negative}, active.detach()
 
 
-def _ppo_clip(p, R, A, token_mean, scaled_sum):
+def _ppo_clip(p, R, A, c, token_mean, scaled_sum):
     # −min(R·A, clip(R, 1 − clipLow, 1 + clipHigh)·A) = max(−R·A, −clip(R)·A); ties keep the unclipped.
     lo = torch.tensor(1 - p.clipLow, dtype=R.dtype, device=R.device)
     hi = torch.tensor(1 + p.clipHigh, dtype=R.dtype, device=R.device)
@@ -129,5 +129,8 @@ def _ppo_clip(p, R, A, token_mean, scaled_sum):
     clipped_loss = -(clipped * A)
     per_token = _max(unclipped_loss, clipped_loss)
     # dapo: token mean over the batch; grpo / drgrpo: reduced like NFT (Σ tokens / lossScaleTokens).
-    policy = token_mean(per_token) if p.name == "dapo" else scaled_sum(per_token)
-    return policy, {"policy": policy}, (clipped_loss > unclipped_loss).to(R.dtype).detach()
+    reduce = token_mean if p.name == "dapo" else scaled_sum
+    policy = reduce(per_token)
+    # The reduction is linear: the loss splits exactly into the part from right and from wrong answers.
+    terms = {"policy": policy, "positive": reduce(per_token * c), "negative": reduce(per_token * (1 - c))}
+    return policy, terms, (clipped_loss > unclipped_loss).to(R.dtype).detach()

@@ -7,7 +7,7 @@ import { coordinatorMachine } from '../../../actors/coordinator/machine.js';
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import type { CoordinatorSnapshot } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { BUILTIN_TEMPLATES } from '../../../evaluation/templates.js';
 import { loadEvalSets } from '../../../runtime/problem-source.js';
 import { summariseCoordinator } from '../../../runtime/summary.js';

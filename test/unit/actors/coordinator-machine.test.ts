@@ -4,7 +4,7 @@ import { coordinatorMachine, DRAIN_TIMEOUT_MS } from '../../../actors/coordinato
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { evalAnswers, trainedEvent } from '../../support/messages.js';
 
 const problem = (i: number) => ({

@@ -4,7 +4,7 @@ import { type CoordinatorEvent, coordinatorMachine } from '../../../actors/coord
 import type { ProblemSource } from '../../../actors/coordinator/problems.js';
 import { type CoordinatorSnapshot, snapshotOf } from '../../../actors/coordinator/snapshot.js';
 import type { Task } from '../../../bus/messages.js';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { trainedEvent } from '../../support/messages.js';
 import { runSummaryOf } from '../../support/run-checks.js';
 

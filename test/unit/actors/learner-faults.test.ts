@@ -4,7 +4,7 @@ import { consumerOptions } from '../../../actors/deps.js';
 import { createLearner, learnerVersion } from '../../../actors/learner/learner.js';
 import { startActor } from '../../../actors/run-machine.js';
 import { RunBus } from '../../../bus/run-bus.js';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { createMetrics } from '../../../telemetry/metrics.js';
 import { collectOutcomes, fetchN, tick } from '../../support/actor-deps.js';
 import { FakeTrainer } from '../../support/fake-trainer.js';

@@ -13,7 +13,7 @@ import {
   sourceIndexOf,
 } from '../../../actors/coordinator/prompt-selection.js';
 import { PromptTable } from '../../../actors/coordinator/prompt-table.js';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { arithmeticBucket } from '../../../datasets/arithmetic.js';
 
 const problem = (i: number) => ({ id: `p${i}`, prompt: `${i}+1=`, answer: String(i + 1), dataSource: 't' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NatsBus } from '../../../bus/nats.js';
 import { natsConnection, redactServers } from '../../../cli/nats-connection.js';
-import { ConfigError } from '../../../config/run-config.js';
+import { ConfigError } from '../../../config/parse-run-config.js';
 import { type NatsTestServer, startNatsServer } from '../../support/nats-server.js';
 import { noNatsHere } from '../../support/nats-suite.js';
 

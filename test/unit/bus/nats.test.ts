@@ -1,7 +1,11 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bus, Consumer, Delivery } from '../../../bus/bus.js';
 import { NatsBus } from '../../../bus/nats.js';
+import { jetStreamName } from '../../../bus/nats-support.js';
 import { busContract } from '../../support/bus-contract.js';
+import { type NatsCluster, startNatsCluster } from '../../support/nats-cluster.js';
 import {
   findNatsServerBinary,
   type NatsTestServer,
@@ -33,6 +37,54 @@ if (!availability.ok && process.env.CI) {
     });
 
     busContract('nats', () => NatsBus.connect({ servers: server.url, name: 'bus-contract' }));
+
+    describe('on a 3-server JetStream cluster with 3 replicas', () => {
+      let cluster: NatsCluster;
+      beforeAll(async () => {
+        cluster = await startNatsCluster(3);
+      }, 60_000);
+      afterAll(async () => {
+        await cluster?.stop();
+      });
+
+      busContract('nats cluster, R3', () =>
+        NatsBus.connect({ servers: cluster.urls, replicas: 3, name: 'bus-contract-r3' }),
+      );
+
+      it('keeps three copies of streams, key-values and blobs, and loses nothing acknowledged with a server gone', async () => {
+        const bus = await NatsBus.connect({ servers: cluster.urls, replicas: 3, reconnectWaitMs: 100 });
+        const stream = `replicated.s${Date.now()}`;
+        for (let i = 0; i < 20; i++) await bus.publish(stream, { i }, { msgId: `r${i}` });
+        await bus.kv.put('where', { at: 20 });
+        await bus.blobs.put('weights', new Uint8Array([1, 2, 3]));
+        const nc = await connect({ servers: cluster.urls.split(',') });
+        const jsm = await jetstreamManager(nc);
+        const replicas = async (name: string) => (await jsm.streams.info(name)).config.num_replicas;
+        expect(await replicas(jetStreamName(stream))).toBe(3);
+        expect(await replicas('KV_nft_state')).toBe(3);
+        expect(await replicas('OBJ_nft_blobs')).toBe(3);
+        await nc.close();
+
+        // The server most clients are on goes, with its disk; the rest keep serving and accepting writes.
+        await cluster.servers[0]?.kill({ loseStore: true });
+        for (let i = 20; i < 30; i++) await bus.publish(stream, { i }, { msgId: `r${i}` });
+        expect(await bus.kv.get('where')).toEqual({ at: 20 });
+        expect(Array.from((await bus.blobs.get('weights')) ?? [])).toEqual([1, 2, 3]);
+        const consumer = await bus.consumer(stream, { durable: 'all', ackWaitMs: 5_000, maxDeliver: 3 });
+        const seen: number[] = [];
+        while (seen.length < 30) {
+          const batch = await consumer.fetch(30, 2_000);
+          for (const d of batch) {
+            seen.push((d.data as { i: number }).i);
+            await d.ack();
+          }
+          if (batch.length === 0) break;
+        }
+        expect(seen.sort((a, b) => a - b)).toEqual([...Array(30).keys()]);
+        await bus.close();
+        await cluster.servers[0]?.start();
+      }, 120_000);
+    });
 
     describe('names', () => {
       let bus: Bus;

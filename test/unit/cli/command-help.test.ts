@@ -10,7 +10,7 @@ import { pretrainCommand, pretrainSpec } from '../../../cli/pretrain-command.js'
 import { runCommand, runSpec } from '../../../cli/run-command.js';
 import { servePolicyCommand, servePolicySpec } from '../../../cli/serve-policy-command.js';
 import { verifyCommand, verifySpec } from '../../../cli/verify-command.js';
-import { ConfigError } from '../../../config/run-config.js';
+import { ConfigError } from '../../../config/parse-run-config.js';
 import { helpRow } from './help-row.js';
 
 /** Every command, its table, and how to run it with argv (verify prints through its own io). */

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { configField } from '../../../cli/config-fields.js';
-import { closest } from '../../../cli/did-you-mean.js';
 import { parseArgsOptions } from '../../../cli/option-table.js';
 import { type CommandSpec, formatHelp, type Options, parseCommand } from '../../../cli/options.js';
 import { runSpec } from '../../../cli/run-command.js';
 import { runConfigOptions } from '../../../cli/run-flags.js';
-import { ConfigError } from '../../../config/run-config.js';
+import { ConfigError } from '../../../config/parse-run-config.js';
+import { closest } from '../../../util/did-you-mean.js';
 import { helpRow } from './help-row.js';
 
 const spec = {

@@ -44,6 +44,13 @@ describe('nft-train verify', () => {
     expect(run.err).toContain('verified 2 lines: 1 correct, 0 skipped');
   });
 
+  it('counts blank lines as blank, not as verified', async () => {
+    const run = await cli(['--jsonl', '-'], '\n{"gold": "1", "pred": "1"}\n\n   \n');
+    expect(run.status).toBe(0);
+    expect(run.out).toHaveLength(1);
+    expect(run.err).toContain('verified 1 lines: 1 correct, 0 skipped, 3 blank');
+  });
+
   it('reports a bad line with its number and reason, skips it, and exits 1', async () => {
     const run = await cli(['--jsonl', '-'], '{"gold": "1", "pred": "1"}\nnot json\n{"gold": "2"}\n');
     expect(run.status).toBe(1);

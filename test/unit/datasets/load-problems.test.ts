@@ -138,7 +138,7 @@ describe('loadProblems on invalid JSONL', () => {
 
   it('fails on a missing file, naming the path', async () => {
     const path = join(tmp, 'missing.jsonl');
-    await expect(loadProblems(path)).rejects.toThrow(`dataset file not found: ${path}`);
+    await expect(loadProblems(path)).rejects.toThrow(`dataset ${path}: no such file`);
   });
 
   it('fails on an unsupported extension or a directory', async () => {
@@ -149,6 +149,6 @@ describe('loadProblems on invalid JSONL', () => {
     await expect(loadProblems(join(tmp, 'x.json'))).rejects.toThrow(/got "\.json"/);
     const dir = join(tmp, 'dir.jsonl');
     mkdirSync(dir);
-    await expect(loadProblems(dir)).rejects.toThrow(`dataset path is not a file: ${dir}`);
+    await expect(loadProblems(dir)).rejects.toThrow(`dataset ${dir}: is a directory`);
   });
 });

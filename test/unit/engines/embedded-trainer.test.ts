@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedPolicy } from '../../../engines/embedded/policy.js';
+import { defaultTokenizer } from '../../../engines/embedded/tokenizer.js';
 import { EmbeddedTrainer, type EmbeddedTrainerOptions } from '../../../engines/embedded/trainer.js';
 import type { TrainBatch } from '../../../engines/types.js';
 import { resolveObjective } from '../../../nft/index.js';
@@ -148,7 +149,7 @@ describe('EmbeddedTrainer', () => {
 
   it('leaks no tensors across steps, exports and generations', async () => {
     const blobs = new MemoryBlobStore();
-    const t = await trainer({ blobs, oldLogprobs: 'recompute' });
+    const t = await trainer({ blobs, oldLogprobs: 'recompute', diagnoseEvery: 2 });
     const p = await EmbeddedPolicy.create({ model: tinyModel, seed: 5, blobs });
     const round = async (i: number) => {
       const gens = await p.generate(prompts, { ...sampling, seed: i });
@@ -161,6 +162,30 @@ describe('EmbeddedTrainer', () => {
     for (let i = 1; i < 4; i++) await round(i);
     expect(tf.memory().numTensors).toBe(before);
     p.dispose();
+  });
+
+  it("reports the entropy, and on diagnosed steps each term's gradient norm, which add up to the whole", async () => {
+    const t = await trainer({ diagnoseEvery: 2 });
+    const first = await t.step(batches[0] as TrainBatch); // step 0: diagnosed
+    const second = await t.step({ ...(batches[1] as TrainBatch), step: 1 });
+    // A fresh policy is unsure: entropy is positive and at most log(vocabulary).
+    expect(first.entropy).toBeGreaterThan(0);
+    expect(first.entropy).toBeLessThanOrEqual(Math.log(defaultTokenizer.vocabSize) + 1e-6);
+    expect(second.gradNormByTerm).toBeUndefined();
+    const { positive, negative } = first.gradNormByTerm ?? {};
+    expect(positive).toBeGreaterThan(0);
+    expect(negative).toBeGreaterThan(0);
+    // The loss is the sum of the two terms, so its gradient norm obeys the triangle inequality, and
+    // would not if either term's norm were measured at other weights or on another loss.
+    expect(first.gradNorm).toBeLessThanOrEqual((positive as number) + (negative as number) + 1e-5);
+    expect(first.gradNorm).toBeGreaterThanOrEqual(
+      Math.abs((positive as number) - (negative as number)) - 1e-5,
+    );
+
+    const rft = await trainer({ objective: resolveObjective({ name: 'rft' }), diagnoseEvery: 1 });
+    const r = await rft.step(batches[0] as TrainBatch);
+    expect(r.gradNormByTerm?.negative).toBe(0);
+    expect(r.gradNormByTerm?.positive).toBeCloseTo(r.gradNorm, 5);
   });
 
   it('explains malformed batches', async () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, parseRunConfig } from '../../../config/run-config.js';
+import { ConfigError, parseRunConfig } from '../../../config/parse-run-config.js';
 import { OpenAIPolicy } from '../../../engines/openai/policy.js';
 
 /**

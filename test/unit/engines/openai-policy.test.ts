@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { loadOrBuildBase } from '../../../engines/embedded/pretrain.js';
 import { EmbeddedTrainer } from '../../../engines/embedded/trainer.js';
 import { HttpStatusError, RetriesExhaustedError } from '../../../engines/openai/http.js';

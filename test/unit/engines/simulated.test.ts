@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../../../config/run-config.js';
+import { parseRunConfig } from '../../../config/parse-run-config.js';
 import { SimulatedPolicy } from '../../../engines/simulated/policy.js';
 import { DecodeSlots, generationSeconds, responseLength } from '../../../engines/simulated/timing.js';
 import { SimulatedTrainer } from '../../../engines/simulated/trainer.js';

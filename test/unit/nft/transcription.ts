@@ -87,6 +87,8 @@ export function transcribePpo(p: ObjectiveParams, b: ObjectiveBatchF64): Transcr
   const nTokens = b.mask.flat().reduce((a, m) => a + m, 0);
   const divisor = p.name === 'dapo' ? nTokens : p.lossScaleTokens;
   let [loss, rSum, rMax, active] = [0, 0, 0, 0];
+  // The part of the loss from right answers and from wrong ones.
+  let [fromRight, fromWrong] = [0, 0];
   const grad = b.logp.map((_, i) => {
     const { mean, std } = groupStats(b, i);
     const c = b.correct[i] as number;
@@ -101,6 +103,8 @@ export function transcribePpo(p: ObjectiveParams, b: ObjectiveBatchF64): Transcr
       const unclippedLoss = -A * R;
       const clippedLoss = -A * clipped;
       loss += Math.max(unclippedLoss, clippedLoss) / divisor;
+      if (c === 1) fromRight += Math.max(unclippedLoss, clippedLoss) / divisor;
+      else fromWrong += Math.max(unclippedLoss, clippedLoss) / divisor;
       if (e > CAP || clippedLoss > unclippedLoss) active += 1;
       // The unclipped branch, or the clipped one while R is inside the range, carries −A·dR.
       const live = unclippedLoss >= clippedLoss || inside;
@@ -111,6 +115,13 @@ export function transcribePpo(p: ObjectiveParams, b: ObjectiveBatchF64): Transcr
   return {
     loss,
     grad,
-    terms: { policy: loss, ratioMean: rSum / nTokens, ratioMax: rMax, clipFraction: active / nTokens },
+    terms: {
+      policy: loss,
+      positive: fromRight,
+      negative: fromWrong,
+      ratioMean: rSum / nTokens,
+      ratioMax: rMax,
+      clipFraction: active / nTokens,
+    },
   };
 }

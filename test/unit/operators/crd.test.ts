@@ -6,6 +6,12 @@ import { trainingRunCrd } from '../../../operators/crd/crd.js';
 import { CRD_FILE, renderCrd } from '../../../operators/crd/render.js';
 import { crossFieldRules, parseTrainingRunSpec } from '../../../operators/crd/spec.js';
 
+interface Schema {
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+}
+
 // A CommonJS module: its class is the default export's `default`.
 const Ajv = ajvDraft04.default;
 
@@ -62,6 +68,37 @@ describe('TrainingRun CRD', () => {
     const version = crd.spec.versions[0];
     expect(version?.subresources).toEqual({ status: {} });
     expect(version?.additionalPrinterColumns.map((c) => c.name)).toContain('Staleness-P95');
+  });
+
+  it('explains every field, as kubectl explain shows it', () => {
+    const root = trainingRunCrd().spec.versions[0]?.schema.openAPIV3Schema as Schema;
+    const silent: string[] = [];
+    const walk = (node: Schema, path: string) => {
+      if (path.split('.').length > 2 && !path.endsWith('[]') && !node.description) silent.push(path);
+      for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, `${path}.${key}`);
+      // An array's items are explained by the array, unless they are objects with fields of their own.
+      if (node.items) walk(node.items, `${path}[]`);
+    };
+    walk(root.properties?.spec as Schema, '.spec');
+    walk(root.properties?.status as Schema, '.status');
+    expect(silent).toEqual([]);
+    expect(root.properties?.spec?.properties?.maxStaleness?.description).toMatch(/^Admission bound/);
+  });
+
+  it('keeps conditions as a list-map keyed by type, each with its reason, message and transition time', () => {
+    const status = trainingRunCrd().spec.versions[0]?.schema.openAPIV3Schema.properties.status as Schema;
+    const conditions = status.properties?.conditions as Schema & Record<string, unknown>;
+    expect(conditions['x-kubernetes-list-type']).toBe('map');
+    expect(conditions['x-kubernetes-list-map-keys']).toEqual(['type']);
+    const item = conditions.items as Schema & { required?: string[] };
+    expect(item.required).toEqual(['type', 'status', 'reason', 'message', 'lastTransitionTime']);
+    expect(item.properties?.lastTransitionTime).toMatchObject({ type: 'string', format: 'date-time' });
+    expect(item.properties?.lastTransitionTime).not.toHaveProperty('pattern');
+    const validate = apiServerValidator();
+    const withCondition = (condition: object) => ({ ...good, status: { conditions: [condition] } });
+    const ready = { type: 'Ready', status: 'True', reason: 'WorkloadsReady', message: '3 ready' };
+    expect(validate(withCondition({ ...ready, lastTransitionTime: '2026-01-01T00:00:00Z' }))).toBe(true);
+    expect(validate(withCondition(ready))).toBe(false);
   });
 
   it('accepts a good TrainingRun', () => {

@@ -17,6 +17,7 @@ describe('a refused reconcile on the run’s status', () => {
         status: 'True' as const,
         reason: 'Training',
         message: 'policy version 3, 3 steps',
+        lastTransitionTime: '2026-02-01T00:00:00Z',
       },
     ],
   };
@@ -31,7 +32,7 @@ describe('a refused reconcile on the run’s status', () => {
       reason: 'ReconcileFailed',
       message: 'HTTP 403: deployments.apps is forbidden',
     });
-    expect(ready?.lastTransitionTime).toBe(now.toISOString());
+    expect(ready?.lastTransitionTime).toBe('2026-02-02T00:00:00Z');
     expect(s.conditions?.find((c) => c.type === 'Progressing')?.reason).toBe('Training');
   });
 
@@ -40,7 +41,7 @@ describe('a refused reconcile on the run’s status', () => {
     expect(first.phase).toBe('Pending');
     const again = failedReconcileStatus(first, 'refused again', new Date('2026-02-03T00:00:00.000Z'));
     const ready = again.conditions?.find((c) => c.type === 'Ready');
-    expect(ready?.lastTransitionTime).toBe('2026-02-02T00:00:00.000Z');
+    expect(ready?.lastTransitionTime).toBe('2026-02-02T00:00:00Z');
     expect(ready?.message).toBe('refused again');
   });
 });
