@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScript } from '../cli/options.js';
 import type { RunSummary } from '../runtime/summary.js';
-import { startNatsCluster } from '../test/support/nats-cluster.js';
+import { clusterRunArgs, startNatsCluster } from '../test/support/nats-cluster.js';
 import { smallSimulatedRun } from '../test/support/small-run.js';
 import { quantile } from '../util/quantile.js';
 
@@ -53,17 +53,7 @@ async function once(loseServer: boolean): Promise<Outcome> {
       }),
     ),
   );
-  const args = [
-    'dist/cli/main.js',
-    'run',
-    '--nats',
-    cluster.urls,
-    '--nats-replicas',
-    '3',
-    '--run-id',
-    `bench-${Date.now()}`,
-  ];
-  args.push('--config', config, '--processes', 'generator=2,verifier=2');
+  const args = ['dist/cli/main.js', ...clusterRunArgs(cluster, `bench-${Date.now()}`, config)];
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const killAt = everySteps * 2;

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { jetStreamName } from '../../bus/nats-support.js';
 import type { RunSummary } from '../../runtime/summary.js';
 import { runCli } from '../support/cli-run.js';
-import { type NatsCluster, startNatsCluster } from '../support/nats-cluster.js';
+import { clusterRunArgs, type NatsCluster, startNatsCluster } from '../support/nats-cluster.js';
 import { noNatsHere } from '../support/nats-suite.js';
 import { expectCompleteRun } from '../support/run-checks.js';
 import { smallSimulatedRun } from '../support/small-run.js';
@@ -32,29 +32,14 @@ describe.skipIf(noNatsHere)('a run that loses a NATS server', () => {
     writeFileSync(config, JSON.stringify(smallSimulatedRun(2, { steps: 60, ackWaitSeconds: 2, out: dir })));
     const runId = `failover-${Date.now()}`;
     const done = new Set<number>();
-    const cli = runCli(
-      [
-        'run',
-        '--nats',
-        cluster.urls,
-        '--nats-replicas',
-        '3',
-        '--run-id',
-        runId,
-        '--config',
-        config,
-        '--processes',
-        'generator=2,verifier=2',
-      ],
-      (_chunk, stderr) => {
-        for (const m of stderr.matchAll(/at policy version (\d+)/g)) {
-          const v = Number(m[1]);
-          if (done.has(v)) continue;
-          done.add(v);
-          void at(v, stderr);
-        }
-      },
-    );
+    const cli = runCli(clusterRunArgs(cluster, runId, config), (_chunk, stderr) => {
+      for (const m of stderr.matchAll(/at policy version (\d+)/g)) {
+        const v = Number(m[1]);
+        if (done.has(v)) continue;
+        done.add(v);
+        void at(v, stderr);
+      }
+    });
     const code = await cli.exit;
     writeFileSync(join(dir, 'stderr.log'), cli.stderr());
     expect(code, cli.stderr()).toBe(0);

@@ -29,6 +29,23 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
+/** `nft-train run` over the cluster with R3, two generators and two verifiers as processes. */
+export function clusterRunArgs(cluster: NatsCluster, runId: string, configFile: string): string[] {
+  const processes = ['--processes', 'generator=2,verifier=2'];
+  return [
+    'run',
+    '--nats',
+    cluster.urls,
+    '--nats-replicas',
+    '3',
+    '--run-id',
+    runId,
+    '--config',
+    configFile,
+    ...processes,
+  ];
+}
+
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const binary = findNatsServerBinary();
   if (!binary) throw new Error(MISSING);
