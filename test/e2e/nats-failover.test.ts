@@ -50,22 +50,29 @@ describe.skipIf(noNatsHere)('a run that loses a NATS server', () => {
     };
   }
 
-  it('completes after one server is lost for good and then an actor is killed', async () => {
+  it('completes after one server is lost for good and then a generator, a verifier, the learner and the coordinator are killed', async () => {
     const events: string[] = [];
     const { summary, stderr } = await run(async (version, log) => {
       if (version === 10) {
         await cluster?.servers[0]?.kill({ loseStore: true });
         events.push('server n1 lost');
       }
-      if (version === 30) {
+      // Then actors, as the chaos test kills them: a generator, a verifier, the learner, the coordinator.
+      const victims: Record<number, string[]> = {
+        30: ['generator-0'],
+        40: ['verifier-1', 'learner'],
+        50: ['coordinator'],
+      };
+      for (const victim of victims[version] ?? []) {
         // Its latest pid: an actor that lost its server may have been started again since.
-        const pid = [...log.matchAll(/started generator-0 \(pid (\d+)\)/g)].at(-1)?.[1];
+        const pid = [...log.matchAll(new RegExp(`started ${victim} \\(pid (\\d+)\\)`, 'g'))].at(-1)?.[1];
         if (pid) process.kill(Number(pid), 'SIGKILL');
-        events.push('generator-0 killed');
+        events.push(`${victim} killed`);
       }
     });
-    expect(events).toEqual(['server n1 lost', 'generator-0 killed']);
-    expect(stderr).toContain('generator-0 exited (signal SIGKILL); restarting');
+    const actors = ['generator-0', 'verifier-1', 'learner', 'coordinator'];
+    expect(events).toEqual(['server n1 lost', ...actors.map((a) => `${a} killed`)]);
+    for (const actor of actors) expect(stderr).toContain(`${actor} exited (signal SIGKILL); restarting`);
     expectCompleteRun(summary, { steps: 60, evalVersions: [0, 10, 20, 30, 40, 50, 60], maxStaleness: 2 });
   }, 300_000);
 
