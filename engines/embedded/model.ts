@@ -67,6 +67,49 @@ function repeatMatrix(P: number, n: number): tf.Tensor2D {
   return tf.tensor2d(m, [P * n, P]);
 }
 
+/** [rows, cols] with a 1 at (r, column(r)) and 0 elsewhere. */
+function selectionMatrix(rows: number, cols: number, column: (r: number) => number): tf.Tensor2D {
+  const m = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) m[r * cols + column(r)] = 1;
+  return tf.tensor2d(m, [rows, cols]);
+}
+
+/**
+ * Responses that continue shared prompts (`Transformer.forwardShared`): the distinct prompts once, and
+ * per row the response tokens that are inputs (all but the last, which is only a target).
+ */
+export interface SharedPrefixInputs {
+  /** Distinct prompts, BOS first, right-padded with PAD: [P, prefixLength], row-major. */
+  prefixIds: Int32Array;
+  prefixLength: number;
+  /** Each prompt's own length, BOS included. */
+  prefixLengths: readonly number[];
+  /** Row r continues prompt rowPrefix[r]. */
+  rowPrefix: readonly number[];
+  /** Each row's response inputs, right-padded: [rows, suffixLength], row-major; suffixLength ≥ 1. */
+  suffixIds: Int32Array;
+  suffixLength: number;
+}
+
+/**
+ * Additive attention mask [B, 1, Ts, Lp + Ts] for `forwardShared`: response input j of row r sees its
+ * prompt's real positions (not the padding after them) and response inputs 0…j.
+ */
+function sharedPrefixMask(batch: SharedPrefixInputs): Float32Array {
+  const { prefixLength: Lp, suffixLength: Ts, prefixLengths, rowPrefix } = batch;
+  const K = Lp + Ts;
+  const m = new Float32Array(rowPrefix.length * Ts * K).fill(-1e9);
+  rowPrefix.forEach((p, r) => {
+    const length = prefixLengths[p] as number;
+    for (let j = 0; j < Ts; j++) {
+      const row = (r * Ts + j) * K;
+      m.fill(0, row, row + length);
+      m.fill(0, row + Lp, row + Lp + j + 1);
+    }
+  });
+  return m;
+}
+
 export class Transformer {
   /** Parameters in a fixed order; that order is also the serialisation order. */
   readonly params: Map<string, tf.Variable>;
@@ -158,6 +201,48 @@ export class Transformer {
     });
   }
 
+  /**
+   * Logits for responses that continue shared prompts: each distinct prompt runs through the blocks
+   * once, and each response row attends to its prompt's keys and values, so a group of n samples of one
+   * prompt costs one prompt pass instead of n. Returns [B, 1 + Ts, V]: column 0 predicts each response's
+   * first token (from its prompt's last position), column j + 1 the token after response input j. At
+   * those positions it equals `forward` on the concatenated sequences.
+   */
+  forwardShared(batch: SharedPrefixInputs): tf.Tensor3D {
+    const { prefixLength: Lp, suffixLength: Ts, prefixLengths, rowPrefix } = batch;
+    const P = prefixLengths.length;
+    const B = rowPrefix.length;
+    const { dModel: d, vocabSize: V, contextLength: C } = this.arch;
+    this.ops = TRAINING_OPS;
+    return tf.tidy(() => {
+      const prefix = this.sequence(tf.tensor2d(batch.prefixIds, [P, Lp], 'int32'));
+      // Row r reads its prompt's values through a 0/1 matrix: a matMul, which is fast on wasm (gather's
+      // gradient is not), and whose gradient sums each prompt's share back over its rows.
+      const spread = selectionMatrix(B, P, (r) => rowPrefix[r] as number);
+      const toRows = (t: tf.Tensor2D) => tf.matMul(spread, t.reshape([P, Lp * d])).reshape([B, Lp, d]);
+      const lastOfPrompt = selectionMatrix(P, P * Lp, (p) => p * Lp + (prefixLengths[p] as number) - 1);
+      const first = tf.matMul(spread, tf.matMul(lastOfPrompt, prefix.x));
+      const positions = new Int32Array(B * Ts);
+      for (let r = 0; r < B; r++)
+        for (let j = 0; j < Ts; j++)
+          positions[r * Ts + j] = Math.min(C - 1, (prefixLengths[rowPrefix[r] as number] as number) + j);
+      let x = this.embedAt(batch.suffixIds, positions);
+      const mask = tf.tensor4d(sharedPrefixMask(batch), [B, 1, Ts, Lp + Ts]);
+      for (let l = 0; l < this.arch.layers; l++) {
+        const h = this.layerNorm(x, `h${l}.ln1`);
+        const k = this.dense(h, `h${l}.attn.k`).reshape([B, Ts, d]);
+        const v = this.dense(h, `h${l}.attn.v`).reshape([B, Ts, d]);
+        const { k: pk, v: pv } = prefix.keys[l] as { k: tf.Tensor2D; v: tf.Tensor2D };
+        const keys = tf.concat([toRows(pk), k], 1);
+        const values = tf.concat([toRows(pv), v], 1);
+        x = x.add(this.attend(l, this.dense(h, `h${l}.attn.q`), keys, values, B, mask));
+        x = x.add(this.mlp(this.layerNorm(x, `h${l}.ln2`), l));
+      }
+      const all = tf.concat([first.reshape([B, 1, d]), x.reshape([B, Ts, d])], 1).reshape([B * (1 + Ts), d]);
+      return this.head(all as tf.Tensor2D).reshape([B, 1 + Ts, V]) as tf.Tensor3D;
+    });
+  }
+
   /** Residual stream [B·T, d] after the last block, and each layer's keys and values [B·T, d]. */
   private sequence(ids: tf.Tensor2D): { x: tf.Tensor2D; keys: { k: tf.Tensor2D; v: tf.Tensor2D }[] } {
     const [B, T] = ids.shape;
@@ -185,6 +270,13 @@ export class Transformer {
     return tok.add(pos).reshape([B * T, d]);
   }
 
+  /** Token + position embeddings of ids [N] at the given positions [N], as [N, d]. */
+  private embedAt(ids: Int32Array, positions: Int32Array): tf.Tensor2D {
+    const { vocabSize: V, contextLength: C } = this.arch;
+    const tok = tf.matMul(oneHotFloat(tf.tensor1d(ids, 'int32'), V), this.p('tokEmb'));
+    return tok.add(tf.matMul(oneHotFloat(tf.tensor1d(positions, 'int32'), C), this.p('posEmb')));
+  }
+
   private head(x: tf.Tensor2D): tf.Tensor2D {
     return this.dense(this.layerNorm(x, 'lnf'), 'head');
   }
@@ -205,30 +297,50 @@ export class Transformer {
     T: number,
     mask: tf.Tensor2D,
   ): { y: tf.Tensor2D; k: tf.Tensor2D; v: tf.Tensor2D } {
-    const { dModel: d, heads: H } = this.arch;
-    const hd = d / H;
     const k = this.dense(x, `h${l}.attn.k`);
     const v = this.dense(x, `h${l}.attn.v`);
+    const y = this.attend(l, this.dense(x, `h${l}.attn.q`), k.reshape([B, T, this.arch.dModel]), v, B, mask);
+    return { y, k, v };
+  }
+
+  /**
+   * Layer l's queries q [B·Tq, d] attending to keys [B, Tk, d] and values ([B, Tk, d] or [B·Tk, d]) under an
+   * additive mask that broadcasts to [B, H, Tq, Tk] ([Tq, Tk] or [B, 1, Tq, Tk]); returns [B·Tq, d].
+   */
+  private attend(
+    l: number,
+    q: tf.Tensor2D,
+    keys: tf.Tensor,
+    values: tf.Tensor,
+    B: number,
+    mask: tf.Tensor,
+  ): tf.Tensor2D {
+    const { dModel: d, heads: H } = this.arch;
+    const hd = d / H;
+    const Tq = q.shape[0] / B;
+    const Tk = keys.size / (B * d);
     // [B·T, d] → [B·H, T, hd]; keys go to [B·H, hd, T] so that q·kᵀ needs no transpose flag.
-    const heads = (t: tf.Tensor2D) =>
+    const heads = (t: tf.Tensor, T: number) =>
       t
         .reshape([B, T, H, hd])
         .transpose([0, 2, 1, 3])
         .reshape([B * H, T, hd]);
-    const kT = k
-      .reshape([B, T, H, hd])
+    const kT = keys
+      .reshape([B, Tk, H, hd])
       .transpose([0, 2, 3, 1])
-      .reshape([B * H, hd, T]);
+      .reshape([B * H, hd, Tk]);
     const scores = tf
-      .matMul(heads(this.dense(x, `h${l}.attn.q`)), kT)
+      .matMul(heads(q, Tq), kT)
       .mul(1 / Math.sqrt(hd))
-      .add(mask);
-    const y = tf.matMul(tf.softmax(scores), heads(v));
+      .reshape([B, H, Tq, Tk])
+      .add(mask)
+      .reshape([B * H, Tq, Tk]);
+    const y = tf.matMul(tf.softmax(scores), heads(values, Tk));
     const merged = y
-      .reshape([B, H, T, hd])
+      .reshape([B, H, Tq, hd])
       .transpose([0, 2, 1, 3])
-      .reshape([B * T, d]) as tf.Tensor2D;
-    return { y: this.dense(merged, `h${l}.attn.o`), k, v };
+      .reshape([B * Tq, d]) as tf.Tensor2D;
+    return this.dense(merged, `h${l}.attn.o`);
   }
 
   /**

@@ -38,15 +38,43 @@ interface Row {
   rng: Rng | null;
 }
 
+/** A generate() call waiting for its batch to run. */
+interface WaitingCall {
+  prompts: string[];
+  encoded: number[][];
+  params: SampleParams;
+  seed: number;
+  listener?: GenerationListener;
+  resolve: (generations: Generation[]) => void;
+  reject: (err: Error) => void;
+}
+
+/** One prompt of a batch: its tokens, and the seed and index of the call it came in. */
+interface DecodeItem {
+  prompt: string;
+  ids: number[];
+  seed: number;
+  index: number;
+  onGroup: (generation: Generation) => void;
+}
+
+function checkParams({ n, temperature, topP, maxTokens }: SampleParams): void {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`generate: n must be a positive integer, got ${n}`);
+  if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
+  if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1)
+    throw new Error(`generate: maxTokens must be ≥ 1, got ${maxTokens}`);
+}
+
 /**
  * Samples from the embedded transformer with a KV cache. Prompts are grouped by length so that every
  * row of a group sits at the same position; each distinct prompt is run once (prefill) and its cache
  * repeated for its `n` samples; then one token per row and step (extend). Rows that stopped keep
  * riding along (their outputs are ignored) until the whole group is done: cheaper than reshuffling
  * the cache. A prompt whose `n` rows are all done is reported (`onGroup`) at once, mid-decode; its
- * rows still ride along, so no slot frees early (no `onSample`). Calls run one after another (a call
- * made during another waits for it): new prompts are not admitted into a running decode, which would
- * need per-row positions in the cache.
+ * rows still ride along, so no slot frees early (no `onSample`). Calls made during a decode wait for it
+ * and then decode together (see `generate`): new prompts are not admitted into a running decode, which
+ * would need per-row positions in the cache.
  */
 export class EmbeddedPolicy implements PolicyEngine {
   version = 0;
@@ -55,6 +83,8 @@ export class EmbeddedPolicy implements PolicyEngine {
   private calls = 0;
   /** generate() and load() take turns: a generation never sees weights change under it. */
   private readonly serial = new Serial();
+  /** generate() calls waiting to run, as one batch; undefined once it started or a load() came after it. */
+  private waiting: WaitingCall[] | undefined;
 
   private constructor(private readonly options: EmbeddedPolicyOptions) {
     this.tokenizer = options.tokenizer ?? defaultTokenizer;
@@ -68,6 +98,7 @@ export class EmbeddedPolicy implements PolicyEngine {
   }
 
   load(ref: PolicyRef): Promise<undefined> {
+    this.waiting = undefined;
     return this.serial.run(async () => {
       this.model.loadBytes(await readWeights(this.options.blobs, ref));
       this.version = ref.version;
@@ -84,53 +115,101 @@ export class EmbeddedPolicy implements PolicyEngine {
   /**
    * `temperature` 0 decodes greedily; its log-probs are then those of the unscaled (temperature 1)
    * distribution, since the point mass greedy samples from would report 0 for every token.
+   *
+   * Calls made while another runs wait, and those with the same sampling parameters then decode
+   * together, as one batch (a rollout worker makes a call per task it fetches, often one prompt each:
+   * alone, each would pay the per-kernel cost of a whole decode). A `load()` closes the waiting batch,
+   * so a call made after it is sampled with the weights it loads. Each call keeps its own seed, so what
+   * a call samples does not depend on what it was batched with.
    */
   generate(prompts: string[], params: SampleParams, listener?: GenerationListener): Promise<Generation[]> {
-    return this.serial.run(() => this.generateNow(prompts, params, listener));
-  }
-
-  private async generateNow(
-    prompts: string[],
-    params: SampleParams,
-    listener?: GenerationListener,
-  ): Promise<Generation[]> {
-    const { n, temperature, topP, maxTokens } = params;
-    if (!Number.isInteger(n) || n < 1) throw new Error(`generate: n must be a positive integer, got ${n}`);
-    if (!(temperature >= 0)) throw new Error(`generate: temperature must be ≥ 0, got ${temperature}`);
-    if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
-    if (!Number.isInteger(maxTokens) || maxTokens < 1)
-      throw new Error(`generate: maxTokens must be ≥ 1, got ${maxTokens}`);
+    let encoded: number[][];
+    try {
+      checkParams(params);
+      encoded = prompts.map((p) => this.encodePrompt(p));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const seed = params.seed ?? deriveSeed(this.options.seed ?? 0, `generate/${this.calls}`);
     this.calls++;
-    const C = this.model.arch.contextLength;
-    const encoded = prompts.map((p) => {
-      const ids = this.tokenizer.encode(p);
-      if (ids.length >= C)
-        throw new Error(`generate: prompt ${JSON.stringify(p)} leaves no room in context ${C}`);
-      return ids;
+    return new Promise((resolve, reject) => {
+      if (!this.waiting) {
+        const batch: WaitingCall[] = [];
+        this.waiting = batch;
+        void this.serial.run(async () => {
+          if (this.waiting === batch) this.waiting = undefined;
+          await this.generateBatch(batch);
+        });
+      }
+      this.waiting.push({ prompts, encoded, params, seed, listener, resolve, reject });
     });
+  }
+
+  private encodePrompt(prompt: string): number[] {
+    const ids = this.tokenizer.encode(prompt);
+    if (ids.length >= this.model.arch.contextLength)
+      throw new Error(
+        `generate: prompt ${JSON.stringify(prompt)} leaves no room in context ${this.model.arch.contextLength}`,
+      );
+    return ids;
+  }
+
+  /** Decodes waiting calls, those with equal sampling parameters together; a failure fails those calls. */
+  private async generateBatch(calls: readonly WaitingCall[]): Promise<void> {
+    const byParams = new Map<string, WaitingCall[]>();
+    for (const c of calls) {
+      const { n, temperature, topP, maxTokens } = c.params;
+      const key = `${n}/${temperature}/${topP}/${maxTokens}`;
+      byParams.set(key, [...(byParams.get(key) ?? []), c]);
+    }
+    for (const group of byParams.values()) {
+      const items = group.flatMap((c) =>
+        c.prompts.map((prompt, index) => ({
+          prompt,
+          ids: c.encoded[index] as number[],
+          seed: c.seed,
+          index,
+          onGroup: (g: Generation) => c.listener?.onGroup(index, g),
+        })),
+      );
+      try {
+        const generations = await this.generateNow(items, (group[0] as WaitingCall).params);
+        let at = 0;
+        for (const c of group) {
+          c.resolve(generations.slice(at, at + c.prompts.length));
+          at += c.prompts.length;
+        }
+      } catch (err) {
+        for (const c of group) c.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  }
+
+  private async generateNow(items: readonly DecodeItem[], params: SampleParams): Promise<Generation[]> {
+    const { n, temperature, topP, maxTokens } = params;
+    const C = this.model.arch.contextLength;
     const rows: Row[] = [];
-    encoded.forEach((_, i) => {
+    items.forEach((item, i) => {
       for (let j = 0; j < n; j++) {
         rows.push({
           prompt: i,
           generated: [],
           logprobs: [],
           done: false,
-          // One stream per (prompt, sample): a sample does not depend on what else is in the batch.
-          rng: temperature > 0 ? createRng(deriveSeed(seed, `${i}/${j}`)) : null,
+          // One stream per (call, prompt, sample): a sample does not depend on what else is in the batch.
+          rng: temperature > 0 ? createRng(deriveSeed(item.seed, `${item.index}/${j}`)) : null,
         });
       }
     });
     const byLength = new Map<number, number[]>();
-    encoded.forEach((ids, i) => {
-      byLength.set(ids.length, [...(byLength.get(ids.length) ?? []), i]);
+    items.forEach((item, i) => {
+      byLength.set(item.ids.length, [...(byLength.get(item.ids.length) ?? []), i]);
     });
     // Weights change only between calls (serial): every sample of this call is of this version.
     const policyVersion = this.version;
     const generationOf = (i: number): Generation => ({
-      prompt: prompts[i] as string,
-      promptTokenIds: encoded[i] as number[],
+      prompt: (items[i] as DecodeItem).prompt,
+      promptTokenIds: (items[i] as DecodeItem).ids,
       samples: rows.slice(i * n, (i + 1) * n).map((r) => this.sampleOf(r)),
       policyVersion,
     });
@@ -141,17 +220,17 @@ export class EmbeddedPolicy implements PolicyEngine {
       for (let start = 0; start < group.length; start += perChunk) {
         const chunk = group.slice(start, start + perChunk);
         await this.decode(
-          chunk.map((i) => encoded[i] as number[]),
+          chunk.map((i) => (items[i] as DecodeItem).ids),
           chunk.flatMap((i) => rows.slice(i * n, (i + 1) * n)),
           n,
           budget,
           temperature > 0 ? temperature : 1,
           topP,
-          (k) => listener?.onGroup(chunk[k] as number, generationOf(chunk[k] as number)),
+          (k) => (items[chunk[k] as number] as DecodeItem).onGroup(generationOf(chunk[k] as number)),
         );
       }
     }
-    return prompts.map((_, i) => generationOf(i));
+    return items.map((_, i) => generationOf(i));
   }
 
   private sampleOf(r: Row): Generation['samples'][number] {

@@ -9,9 +9,9 @@ import { type Architecture, Transformer } from './model.js';
 import { architectureOf, type ModelShape } from './policy.js';
 import {
   gatherResponseValues,
-  type PackedBatch,
-  packSequences,
+  packSharedPrefix,
   type SequencePair,
+  type SharedPrefixBatch,
   spreadResponseValues,
   tokenDistribution,
   tokenLogprobs,
@@ -112,7 +112,8 @@ export class EmbeddedTrainer implements TrainerEngine {
       }
     });
     if (samples.length === 0) throw new Error(`trainer: batch for step ${batch.step} has no samples`);
-    const packed = packSequences(samples, this.model.arch.contextLength);
+    // A group's samples share their prompt: it runs through the model once (forwardShared).
+    const packed = packSharedPrefix(samples, this.model.arch.contextLength);
     const shape: [number, number] = [packed.rows, packed.length];
 
     const oldLogp =
@@ -187,7 +188,7 @@ export class EmbeddedTrainer implements TrainerEngine {
    * wrong ones): one more backward pass per term, so only every `diagnoseEvery` steps.
    */
   private termGradNorms(
-    packed: PackedBatch,
+    packed: SharedPrefixBatch,
     inputs: Omit<ObjectiveBatchTf, 'logp'>,
   ): Record<string, tf.Scalar> {
     const out: Record<string, tf.Scalar> = {};
@@ -216,7 +217,7 @@ export class EmbeddedTrainer implements TrainerEngine {
   }
 
   private async logprobsNow(pairs: readonly SequencePair[]): Promise<number[][]> {
-    const packed = packSequences(pairs, this.model.arch.contextLength);
+    const packed = packSharedPrefix(pairs, this.model.arch.contextLength);
     const t = tokenLogprobs(this.model, packed, this.temperature);
     const values = (await t.data()) as Float32Array;
     t.dispose();

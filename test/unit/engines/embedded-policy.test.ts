@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EmbeddedPolicy } from '../../../engines/embedded/policy.js';
 import { EOS } from '../../../engines/embedded/tokenizer.js';
 import { EmbeddedTrainer } from '../../../engines/embedded/trainer.js';
 import type { Generation } from '../../../engines/types.js';
 import { resolveObjective } from '../../../nft/index.js';
-import { prompts, tinyModel } from './helpers.js';
+import { MemoryBlobStore, prompts, tinyModel } from './helpers.js';
 
 const sampling = { n: 6, temperature: 1, topP: 1, maxTokens: 5 };
 
@@ -125,6 +125,43 @@ describe('EmbeddedPolicy', () => {
     for (const s of g?.samples ?? []) expect(s.tokenIds.length).toBeLessThanOrEqual(2);
     await expect(policy.generate(['1+a='], sampling)).rejects.toThrow(/unknown character "a"/);
     await expect(policy.generate(['1234567890123456'], sampling)).rejects.toThrow(/no room in context 16/);
+  });
+
+  it('decodes calls made during a decode together, each as it would be alone; a load closes the batch', async () => {
+    const blobs = new MemoryBlobStore();
+    const batching = await EmbeddedPolicy.create({ model: tinyModel, seed: 3, blobs });
+    const decodes = vi.spyOn(batching as unknown as { decode: () => Promise<void> }, 'decode');
+    const params = (seed: number) => ({ ...sampling, seed });
+    const running = batching.generate(['1+2='], params(1));
+    await new Promise((resolve) => setImmediate(resolve)); // the first call is decoding now
+    const groupsOfB: number[] = [];
+    const waiting = [
+      batching.generate(['3+4=', '5+6='], params(2), { onGroup: (i) => groupsOfB.push(i) }),
+      batching.generate(['7+8='], params(3)),
+      batching.generate(['9+9='], { ...params(4), temperature: 0 }),
+    ];
+    const [first, b, c, greedy] = await Promise.all([running, ...waiting]);
+    // The first call alone, then b and c as one batch, then the greedy call (other parameters).
+    expect(decodes).toHaveBeenCalledTimes(3);
+    expect(groupsOfB.sort()).toEqual([0, 1]);
+    for (const [got, prompts, p] of [
+      [first, ['1+2='], params(1)],
+      [b, ['3+4=', '5+6='], params(2)],
+      [c, ['7+8='], params(3)],
+      [greedy, ['9+9='], { ...params(4), temperature: 0 }],
+    ] as const)
+      expect(got).toEqual(await policy.generate([...prompts], p));
+
+    await blobs.put('weights/v5', trainer.weights());
+    decodes.mockClear();
+    const before = batching.generate(['1+2='], params(5));
+    const loading = batching.load({ version: 5, uri: 'blob:weights/v5' });
+    const after = batching.generate(['1+2='], params(6));
+    const [x, , y] = await Promise.all([before, loading, after]);
+    expect(decodes).toHaveBeenCalledTimes(2);
+    expect(x?.[0]?.policyVersion).toBe(0);
+    expect(y?.[0]?.policyVersion).toBe(5);
+    batching.dispose();
   });
 
   it('loads weights only through blob: URIs it can resolve', async () => {
