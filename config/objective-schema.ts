@@ -14,7 +14,9 @@ export const objectiveSchema = z
     negWeight: z
       .number()
       .optional()
-      .describe("Weight of the implicit negative policy's loss; rft is nft with 0."),
+      .describe(
+        "Weight of the implicit negative policy's loss: nft 0.5 unless set (the paper's is 1; see docs/recipe.md), rft is nft with 0.",
+      ),
     normalize: z
       .union([z.literal(0), z.literal(1), z.literal(2)])
       .default(1)

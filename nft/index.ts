@@ -18,6 +18,7 @@ export {
 } from './objective.js';
 export {
   isPpoObjective,
+  NFT_NEG_WEIGHT,
   type ObjectiveName,
   type ObjectiveParams,
   objectiveNames,

@@ -10,8 +10,9 @@ import { quantile } from '../util/quantile.js';
 
 const TARGET = 0.9;
 
-/** One run as compare reads it: its summary and its step rows (metrics.jsonl). */
+/** One run as compare reads it: its row (the objective, with any parameters set), summary and step rows (metrics.jsonl). */
 export interface ComparedRun {
+  arm: string;
   summary: RunSummary;
   steps: readonly StepRow[];
 }
@@ -109,10 +110,10 @@ export function diagnosticsOf(steps: readonly StepRow[]) {
   };
 }
 
-export function compareRows(objectives: readonly string[], runs: readonly ComparedRun[]): CompareRow[] {
+export function compareRows(arms: readonly string[], runs: readonly ComparedRun[]): CompareRow[] {
   const seconds = equalSeconds(runs);
-  return objectives.map((objective): CompareRow => {
-    const mine = runs.filter((r) => r.summary.objective === objective);
+  return arms.map((objective): CompareRow => {
+    const mine = runs.filter((r) => r.arm === objective);
     const summaries = mine.map((r) => r.summary);
     const diagnostics = mine.map((r) => diagnosticsOf(r.steps));
     const of = (key: keyof ReturnType<typeof diagnosticsOf>) => spreadOf(diagnostics.map((d) => d[key]));

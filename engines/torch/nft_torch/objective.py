@@ -18,7 +18,7 @@ PPO_OBJECTIVES = ("dapo", "grpo", "drgrpo")
 @dataclass(frozen=True)
 class ObjectiveParams:
     name: str = "nft"
-    negWeight: float = 1.0
+    negWeight: float = 0.5  # NFT_NEG_WEIGHT in nft/objective-params.ts
     normalize: int = 1
     ratio: str = "token"
     clampNegative: float = 1.0

@@ -72,7 +72,7 @@ class OnPolicyIdentity(unittest.TestCase):
         correct = [1, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1]
         group = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
         for normalize, other in ((1, "drgrpo"), (2, "grpo")):
-            nft = self.grad(ObjectiveParams(name="nft", normalize=normalize), logp, mask, correct, group)
+            nft = self.grad(ObjectiveParams(name="nft", negWeight=1.0, normalize=normalize), logp, mask, correct, group)
             ppo = self.grad(ObjectiveParams(name=other, advantageEps=0.0), logp, mask, correct, group)
             self.assertTrue(torch.allclose(nft, ppo, rtol=1e-12, atol=1e-15), f"normalize {normalize} vs {other}")
             self.assertGreater(nft.abs().max().item(), 1e-4)

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { f64ObjectiveLoss, resolveObjective } from '../../../nft/index.js';
 import { expectGradClose, randomBatch } from './helpers.js';
 
-// The paper's claim: on-policy (R = 1) the NFT gradient is a policy gradient.
+// The paper's claim: on-policy (R = 1) the NFT gradient is a policy gradient (with the paper's negWeight 1).
 // normalize 1 ↔ Dr. GRPO (A = c − r̂); normalize 2 ↔ GRPO (A = (c − r̂)/sqrt(r̂(1 − r̂)), ε = 0).
 describe('on-policy gradient identity', () => {
   const pairs = [
@@ -11,7 +11,7 @@ describe('on-policy gradient identity', () => {
   ] as const;
   for (const { normalize, ppo } of pairs) {
     it(`NFT normalize ${normalize} = ${ppo}`, () => {
-      const nft = resolveObjective({ name: 'nft', normalize });
+      const nft = resolveObjective({ name: 'nft', negWeight: 1, normalize });
       const pg = resolveObjective({ name: ppo, advantageEps: 0 });
       for (let seed = 1; seed <= 20; seed++) {
         const b = randomBatch(seed, {

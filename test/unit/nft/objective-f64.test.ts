@@ -58,7 +58,7 @@ describe('f64ObjectiveLoss matches a direct transcription of the equations', () 
 
   it('clampST passes the gradient through a clamped negative term', () => {
     // One wrong answer, R = e^2 so x = (1 − r̂R)/(1 − r̂) < 0: value clamped, gradient still r̂R/((1 − r̂)·mN).
-    const p = resolveObjective({ name: 'nft', normalize: 0, lossScaleTokens: 1 });
+    const p = resolveObjective({ name: 'nft', negWeight: 1, normalize: 0, lossScaleTokens: 1 });
     const got = f64ObjectiveLoss(p, {
       logp: [[2], [0]],
       oldLogp: [[0], [0]],

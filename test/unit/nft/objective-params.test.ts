@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { objectiveNames, resolveObjective } from '../../../nft/index.js';
+import { NFT_NEG_WEIGHT, objectiveNames, resolveObjective } from '../../../nft/index.js';
 
 describe('resolveObjective', () => {
-  it('fills the reference defaults', () => {
+  it('fills the reference defaults, with the negative term at NFT_NEG_WEIGHT', () => {
+    expect(NFT_NEG_WEIGHT).toBe(0.5);
     expect(resolveObjective({ name: 'nft' })).toEqual({
       name: 'nft',
-      negWeight: 1,
+      negWeight: 0.5,
       normalize: 1,
       ratio: 'token',
       clampNegative: 1,
@@ -25,7 +26,7 @@ describe('resolveObjective', () => {
     expect(resolveObjective({ name: 'grpo', clipLow: 0.1 }).clipHigh).toBe(0.1);
     expect(resolveObjective({ name: 'drgrpo' }).clipHigh).toBe(0.2);
     expect(resolveObjective({ name: 'dapo', clipHigh: 0.3 }).clipHigh).toBe(0.3);
-    expect(resolveObjective({ name: 'nft', negWeight: 0.5 }).negWeight).toBe(0.5);
+    expect(resolveObjective({ name: 'nft', negWeight: 1 }).negWeight).toBe(1);
   });
 
   it('rejects settings that would divide by zero or contradict the name', () => {

@@ -30,6 +30,7 @@ function run(objective: string, evals: [number, number, number][], wallSeconds: 
     })),
   } as unknown as RunSummary;
   return {
+    arm: objective,
     summary,
     steps: [
       { samples: 100, trainAccuracy: 0.25, entropy: 1.0, gradNormByTerm: { positive: 2, negative: 1 } },
@@ -108,5 +109,18 @@ describe('compare report', () => {
   it('ignores missing figures and says so with null', () => {
     expect(spreadOf([null, undefined, Number.NaN])).toBeNull();
     expect(spreadOf([3, null, 1])).toEqual({ median: 2, min: 1, max: 3 });
+  });
+});
+
+describe('compare rows with parameters (parseArm)', () => {
+  it('reads NAME:KEY=VALUE as overrides of the objective section, numbers as numbers', async () => {
+    const { parseArm } = await import('../../../cli/compare-command.js');
+    expect(parseArm('nft')).toEqual({ label: 'nft', overrides: { 'objective.name': 'nft' } });
+    expect(parseArm('nft:negWeight=1:ratio=sequence')).toEqual({
+      label: 'nft:negWeight=1:ratio=sequence',
+      overrides: { 'objective.name': 'nft', 'objective.negWeight': 1, 'objective.ratio': 'sequence' },
+    });
+    expect(() => parseArm('nft:negWeight')).toThrow(/'negWeight' in 'nft:negWeight' is not KEY=VALUE/);
+    expect(() => parseArm('ppo:negWeight=1')).toThrow(/got 'ppo'/);
   });
 });
