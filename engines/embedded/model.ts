@@ -3,9 +3,16 @@ import { createRng, deriveSeed } from '../../util/random.js';
 import { decodeContainer, encodeContainer, WEIGHTS_FORMAT } from './codec.js';
 import { dense, denseInference, layerNorm, layerNormInference } from './ops.js';
 import { type Architecture, initialValues, paramSpecs } from './params.js';
+import {
+  responsePositions,
+  type SharedPrefixInputs,
+  selectionMatrix,
+  sharedPrefixMask,
+} from './shared-prefix.js';
 
 export { WEIGHTS_FORMAT } from './codec.js';
 export type { Architecture } from './params.js';
+export type { SharedPrefixInputs } from './shared-prefix.js';
 
 /**
  * A small decoder-only transformer in the style of nanoGPT: token + learned position embeddings,
@@ -65,49 +72,6 @@ function repeatMatrix(P: number, n: number): tf.Tensor2D {
   const m = new Float32Array(P * n * P);
   for (let r = 0; r < P * n; r++) m[r * P + Math.floor(r / n)] = 1;
   return tf.tensor2d(m, [P * n, P]);
-}
-
-/** [rows, cols] with a 1 at (r, column(r)) and 0 elsewhere. */
-function selectionMatrix(rows: number, cols: number, column: (r: number) => number): tf.Tensor2D {
-  const m = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) m[r * cols + column(r)] = 1;
-  return tf.tensor2d(m, [rows, cols]);
-}
-
-/**
- * Responses that continue shared prompts (`Transformer.forwardShared`): the distinct prompts once, and
- * per row the response tokens that are inputs (all but the last, which is only a target).
- */
-export interface SharedPrefixInputs {
-  /** Distinct prompts, BOS first, right-padded with PAD: [P, prefixLength], row-major. */
-  prefixIds: Int32Array;
-  prefixLength: number;
-  /** Each prompt's own length, BOS included. */
-  prefixLengths: readonly number[];
-  /** Row r continues prompt rowPrefix[r]. */
-  rowPrefix: readonly number[];
-  /** Each row's response inputs, right-padded: [rows, suffixLength], row-major; suffixLength ≥ 1. */
-  suffixIds: Int32Array;
-  suffixLength: number;
-}
-
-/**
- * Additive attention mask [B, 1, Ts, Lp + Ts] for `forwardShared`: response input j of row r sees its
- * prompt's real positions (not the padding after them) and response inputs 0…j.
- */
-function sharedPrefixMask(batch: SharedPrefixInputs): Float32Array {
-  const { prefixLength: Lp, suffixLength: Ts, prefixLengths, rowPrefix } = batch;
-  const K = Lp + Ts;
-  const m = new Float32Array(rowPrefix.length * Ts * K).fill(-1e9);
-  rowPrefix.forEach((p, r) => {
-    const length = prefixLengths[p] as number;
-    for (let j = 0; j < Ts; j++) {
-      const row = (r * Ts + j) * K;
-      m.fill(0, row, row + length);
-      m.fill(0, row + Lp, row + Lp + j + 1);
-    }
-  });
-  return m;
 }
 
 export class Transformer {
@@ -222,11 +186,7 @@ export class Transformer {
       const toRows = (t: tf.Tensor2D) => tf.matMul(spread, t.reshape([P, Lp * d])).reshape([B, Lp, d]);
       const lastOfPrompt = selectionMatrix(P, P * Lp, (p) => p * Lp + (prefixLengths[p] as number) - 1);
       const first = tf.matMul(spread, tf.matMul(lastOfPrompt, prefix.x));
-      const positions = new Int32Array(B * Ts);
-      for (let r = 0; r < B; r++)
-        for (let j = 0; j < Ts; j++)
-          positions[r * Ts + j] = Math.min(C - 1, (prefixLengths[rowPrefix[r] as number] as number) + j);
-      let x = this.embedAt(batch.suffixIds, positions);
+      let x = this.embedAt(batch.suffixIds, responsePositions(batch, C));
       const mask = tf.tensor4d(sharedPrefixMask(batch), [B, 1, Ts, Lp + Ts]);
       for (let l = 0; l < this.arch.layers; l++) {
         const h = this.layerNorm(x, `h${l}.ln1`);
